@@ -1,0 +1,318 @@
+/* store_sqlite.c: the SQLite implementation of sfn_store.h: WAL journal,
+ * schema versioned by PRAGMA user_version with forward migrations, cached
+ * prepared statements.  The application_id marks a file as ours so a
+ * foreign database is refused instead of written to. */
+#include "sfn_store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SFN_STORE_APP_ID 0x53746550 /* "SteP" */
+
+/* Migration N brings the schema from version N-1 to N.  Append only: never
+ * edit a migration that has shipped. */
+static const char *const migrations[] = {
+    /* 1: state machines with revisions */
+    "CREATE TABLE machines ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_ms INTEGER NOT NULL,"
+    "  latest_revision INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE machine_revisions ("
+    "  name TEXT NOT NULL REFERENCES machines(name) ON DELETE CASCADE,"
+    "  revision INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  definition TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, revision)"
+    ") WITHOUT ROWID;",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+struct sfn_store {
+    sqlite3 *db;
+};
+
+int sfn_store_schema_latest(void) { return N_MIGRATIONS; }
+
+static sfn_rc db_error(sfn_store *s, sfn_error *err, const char *what)
+{
+    return sfn_error_set(err, SFN_EIO, NULL, -1, "%s: %s", what,
+                         s && s->db ? sqlite3_errmsg(s->db) : "no database");
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sfn_store_schema_version(sfn_store *s)
+{
+    int v = -1;
+    if (pragma_int(s->db, "PRAGMA user_version", &v) != SQLITE_OK)
+        return -1;
+    return v;
+}
+
+static sfn_rc migrate(sfn_store *s, sfn_error *err)
+{
+    int version = 0, app_id = 0, tables = 0;
+    if (pragma_int(s->db, "PRAGMA user_version", &version) != SQLITE_OK ||
+        pragma_int(s->db, "PRAGMA application_id", &app_id) != SQLITE_OK ||
+        pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &tables) !=
+            SQLITE_OK)
+        return db_error(s, err, "cannot read the database header");
+    if (tables > 0 && app_id != SFN_STORE_APP_ID)
+        return sfn_error_set(err, SFN_EIO, NULL, -1,
+                             "not a stepd database (it already holds other "
+                             "tables); refusing to modify it");
+    if (version > N_MIGRATIONS)
+        return sfn_error_set(err, SFN_EIO, NULL, -1,
+                             "database schema version %d is newer than this "
+                             "stepd supports (%d); upgrade stepd",
+                             version, N_MIGRATIONS);
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        char pragma[96];
+        snprintf(pragma, sizeof pragma,
+                 "PRAGMA user_version=%d; PRAGMA application_id=%d;", v + 1,
+                 SFN_STORE_APP_ID);
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ||
+            sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) ||
+            sqlite3_exec(s->db, pragma, NULL, NULL, NULL) ||
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) {
+            sfn_rc rc = db_error(s, err, "schema migration failed");
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return SFN_OK;
+}
+
+sfn_rc sfn_store_open(const char *path, const sfn_store_opts *opts,
+                      sfn_store **out, sfn_error *err)
+{
+    sfn_store_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    sfn_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    int flags = opts->read_only ? SQLITE_OPEN_READONLY
+                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    sfn_rc rc = SFN_OK;
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL)) {
+        rc = sfn_error_set(err, SFN_EIO, NULL, -1, "cannot open '%s': %s",
+                           path, s->db ? sqlite3_errmsg(s->db) : "no memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    const char *setup = opts->sync == SFN_SYNC_FULL
+                            ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              " PRAGMA foreign_keys=ON;"
+                            : "PRAGMA journal_mode=WAL;"
+                              " PRAGMA synchronous=NORMAL;"
+                              " PRAGMA foreign_keys=ON;";
+    if (!opts->read_only &&
+        sqlite3_exec(s->db, setup, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot configure the database");
+        goto fail;
+    }
+    if (!opts->read_only && (rc = migrate(s, err)) != SFN_OK)
+        goto fail;
+    *out = s;
+    return SFN_OK;
+fail:
+    sfn_store_close(s);
+    return rc;
+}
+
+void sfn_store_close(sfn_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+void sfn_machine_rec_free(sfn_machine_rec *m)
+{
+    if (!m)
+        return;
+    free(m->name);
+    free(m->type);
+    free(m->definition);
+    memset(m, 0, sizeof *m);
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+static sfn_rc fill_rec(sqlite3_stmt *st, sfn_machine_rec *m, sfn_error *err)
+{
+    m->name = dup_col(st, 0);
+    m->type = dup_col(st, 1);
+    m->definition = dup_col(st, 2);
+    m->revision = sqlite3_column_int64(st, 3);
+    m->created_ms = sqlite3_column_int64(st, 4);
+    m->updated_ms = sqlite3_column_int64(st, 5);
+    if (!m->name || !m->type || !m->definition) {
+        sfn_machine_rec_free(m);
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    }
+    return SFN_OK;
+}
+
+#define MACHINE_COLS                                                      \
+    "SELECT m.name, r.type, r.definition, r.revision, m.created_ms, "    \
+    "r.created_ms FROM machines m JOIN machine_revisions r "             \
+    "ON r.name = m.name "
+
+sfn_rc sfn_store_get_machine(sfn_store *s, const char *name, int64_t revision,
+                             sfn_machine_rec *out, sfn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql =
+        revision > 0 ? MACHINE_COLS "WHERE m.name = ?1 AND r.revision = ?2"
+                     : MACHINE_COLS "WHERE m.name = ?1 AND "
+                                    "r.revision = m.latest_revision";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "get machine");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (revision > 0)
+        sqlite3_bind_int64(st, 2, revision);
+    sfn_rc rc;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = fill_rec(st, out, err);
+    else if (step == SQLITE_DONE)
+        rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
+                           "state machine '%s' does not exist", name);
+    else
+        rc = db_error(s, err, "get machine");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static sfn_rc exec_bound(sfn_store *s, const char *sql, const char *a,
+                         int64_t n, const char *b, const char *c, int64_t t,
+                         sfn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "prepare");
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, n);
+    if (b)
+        sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+    if (c)
+        sqlite3_bind_text(st, 4, c, -1, SQLITE_STATIC);
+    /* statements that do not use ?5 ignore the SQLITE_RANGE from this */
+    sqlite3_bind_int64(st, 5, t);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? SFN_OK : db_error(s, err, "write");
+}
+
+sfn_rc sfn_store_put_machine(sfn_store *s, const char *name, const char *type,
+                             const char *definition, int64_t now_ms,
+                             int64_t *revision_out, sfn_error *err)
+{
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err, "begin");
+    sfn_machine_rec cur = {0};
+    int64_t rev = 1;
+    sfn_rc rc = sfn_store_get_machine(s, name, 0, &cur, err);
+    if (rc == SFN_OK) {
+        rev = cur.revision;
+        int same = !strcmp(cur.definition, definition) &&
+                   !strcmp(cur.type, type);
+        sfn_machine_rec_free(&cur);
+        if (same)
+            goto commit;
+        rev++;
+        rc = exec_bound(s,
+                        "UPDATE machines SET latest_revision = ?2 "
+                        "WHERE name = ?1",
+                        name, rev, NULL, NULL, now_ms, err);
+    } else if (rc == SFN_ENOTFOUND) {
+        rc = exec_bound(s,
+                        "INSERT INTO machines(name, latest_revision, "
+                        "created_ms) VALUES (?1, ?2, ?5)",
+                        name, rev, NULL, NULL, now_ms, err);
+    }
+    if (rc == SFN_OK)
+        rc = exec_bound(s,
+                        "INSERT INTO machine_revisions(name, revision, type,"
+                        " definition, created_ms) VALUES (?1,?2,?3,?4,?5)",
+                        name, rev, type, definition, now_ms, err);
+    if (rc != SFN_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+commit:
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "commit");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    if (revision_out)
+        *revision_out = rev;
+    return SFN_OK;
+}
+
+sfn_rc sfn_store_list_machines(sfn_store *s,
+                               int (*cb)(const sfn_machine_rec *m, void *ud),
+                               void *ud, sfn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           MACHINE_COLS "WHERE r.revision = m.latest_revision"
+                                        " ORDER BY m.name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "list machines");
+    sfn_rc rc = SFN_OK;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        sfn_machine_rec m = {0};
+        if ((rc = fill_rec(st, &m, err)) != SFN_OK)
+            break;
+        int stop = cb(&m, ud);
+        sfn_machine_rec_free(&m);
+        if (stop)
+            break;
+    }
+    if (rc == SFN_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_error(s, err, "list machines");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sfn_rc sfn_store_delete_machine(sfn_store *s, const char *name,
+                                sfn_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM machines WHERE name = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "delete machine");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return db_error(s, err, "delete machine");
+    if (sqlite3_changes(s->db) == 0)
+        return sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
+                             "state machine '%s' does not exist", name);
+    return SFN_OK;
+}

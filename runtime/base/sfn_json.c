@@ -1,0 +1,253 @@
+/* sfn_json.c: AWS-faithful JSON text: a serializer with shortest round-trip
+ * reals and a loader that accepts integers beyond 64 bits. */
+#include "sfn_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUMP_DEPTH_MAX 2048 /* jansson's own parse depth; values are finite */
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
+
+char *sfn_json_format_real(double d, char *out, size_t size)
+{
+    if (!isfinite(d)) {
+        snprintf(out, size, "null");
+        return out;
+    }
+    /* shortest significant-digit count that reads back exactly */
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(out, size, "%.*e", prec - 1, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+    snprintf(out, size, "%.*e", prec - 1, d);
+    int exp = atoi(strchr(out, 'e') + 1);
+    /* positional notation in the range JavaScript uses, exponent outside */
+    if (exp > -7 && exp < 21) {
+        int decimals = prec - 1 - exp;
+        snprintf(out, size, "%.*f", decimals > 0 ? decimals : 0, d);
+        if (!strchr(out, '.'))
+            strncat(out, ".0", size - strlen(out) - 1);
+    } else {
+        /* "1e-07" -> "1e-7", as JavaScript and Java print exponents */
+        char *e = strchr(out, 'e') + 2, *z = e;
+        while (*z == '0' && z[1])
+            z++;
+        memmove(e, z, strlen(z) + 1);
+    }
+    return out;
+}
+
+static void dump_string(buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    put(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[7];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            if (c < 0x20) {
+                memcpy(u, "\\u00", 4);
+                u[4] = hex[c >> 4];
+                u[5] = hex[c & 15];
+                u[6] = '\0';
+                esc = u;
+            }
+        }
+        if (esc) {
+            put(b, s + i - run, run);
+            run = 0;
+            puts_(b, esc);
+        } else {
+            run++;
+        }
+    }
+    put(b, s + n - run, run);
+    put(b, "\"", 1);
+}
+
+static void indent(buf *b, int pretty, int depth)
+{
+    if (!pretty)
+        return;
+    put(b, "\n", 1);
+    for (int i = 0; i < depth; i++)
+        put(b, "  ", 2);
+}
+
+static void dump(buf *b, const json_t *v, int pretty, int depth)
+{
+    char num[40];
+    if (depth > DUMP_DEPTH_MAX) {
+        b->oom = 1;
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *m;
+        int first = 1;
+        put(b, "{", 1);
+        json_object_foreach((json_t *)v, k, m) {
+            if (!first)
+                put(b, ",", 1);
+            first = 0;
+            indent(b, pretty, depth + 1);
+            dump_string(b, k, strlen(k));
+            put(b, pretty ? ": " : ":", pretty ? 2 : 1);
+            dump(b, m, pretty, depth + 1);
+        }
+        if (!first)
+            indent(b, pretty, depth);
+        put(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *m;
+        put(b, "[", 1);
+        json_array_foreach((json_t *)v, i, m) {
+            if (i)
+                put(b, ",", 1);
+            indent(b, pretty, depth + 1);
+            dump(b, m, pretty, depth + 1);
+        }
+        if (json_array_size(v))
+            indent(b, pretty, depth);
+        put(b, "]", 1);
+        break;
+    }
+    case JSON_STRING:
+        dump_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        puts_(b, num);
+        break;
+    case JSON_REAL:
+        puts_(b, sfn_json_format_real(json_real_value(v), num, sizeof num));
+        break;
+    case JSON_TRUE: puts_(b, "true"); break;
+    case JSON_FALSE: puts_(b, "false"); break;
+    case JSON_NULL: puts_(b, "null"); break;
+    }
+}
+
+char *sfn_json_dumps(const json_t *v, int pretty)
+{
+    buf b = {0};
+    if (!v)
+        return NULL;
+    dump(&b, v, pretty, 0);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* Rewrites integer literals that overflow int64 into real literals by
+ * appending ".0" (outside strings only).  Returns a malloc'd copy or NULL
+ * when nothing needed rewriting. */
+static char *widen_big_integers(const char *text, size_t len, size_t *outlen)
+{
+    buf b = {0};
+    int changed = 0;
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < len && text[j] != '"')
+                j += text[j] == '\\' ? 2 : 1;
+            j = j < len ? j + 1 : len;
+            put(&b, text + i, j - i);
+            i = j;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i + (c == '-');
+            while (j < len && text[j] >= '0' && text[j] <= '9')
+                j++;
+            int frac = j < len && strchr(".eE", text[j]);
+            size_t digits = j - i - (c == '-');
+            put(&b, text + i, j - i);
+            if (!frac && digits >= 19) {
+                char tmp[64];
+                size_t n = j - i < sizeof tmp - 1 ? j - i : sizeof tmp - 1;
+                memcpy(tmp, text + i, n);
+                tmp[n] = '\0';
+                if (digits > 19 || strcmp(tmp + (c == '-'),
+                                          c == '-' ? "9223372036854775808"
+                                                   : "9223372036854775807") > 0) {
+                    put(&b, ".0", 2);
+                    changed = 1;
+                }
+            }
+            i = j;
+        } else {
+            put(&b, text + i, 1);
+            i++;
+        }
+    }
+    if (!changed || b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    *outlen = b.len;
+    return b.p;
+}
+
+json_t *sfn_json_loadb(const char *text, size_t len, size_t flags,
+                       json_error_t *error)
+{
+    json_t *v = json_loadb(text, len, flags, error);
+    if (v || !strstr(error->text, "too big"))
+        return v;
+    size_t n = 0;
+    char *wide = widen_big_integers(text, len, &n);
+    if (!wide)
+        return NULL;
+    v = json_loadb(wide, n, flags, error);
+    free(wide);
+    return v;
+}

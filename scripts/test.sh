@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite: plain build + ctest, ASan+UBSan build + ctest, then a
+# short libFuzzer run of every fuzz target.  Installs what it needs.
+# This is the command the README names and .ci/run calls.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export SFN_SHARED=${SFN_SHARED:-$(cd "$root/.." && pwd)/shared}
+bash "$root/scripts/deps.sh"
+jobs=$(nproc)
+passed=0 failed=0
+
+run_ctest() { # name build_dir
+    local log
+    log=$(mktemp)
+    set +e
+    (cd "$2" && ctest --output-on-failure -j"$jobs") 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    local line total nfail
+    line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1)
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    nfail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+    rm -f "$log"
+    # the conformance runners' pass rates, which ctest hides for passing tests
+    grep -hE '^(conformance|jsonata)[a-z-]*: [0-9]+ passed, [0-9]+ failed' \
+        "$2/Testing/Temporary/LastTest.log" 2>/dev/null | sed "s/^/  [$1] /" || true
+    passed=$((passed + ${total:-0} - ${nfail:-0}))
+    failed=$((failed + ${nfail:-1}))
+    [ "$rc" -eq 0 ] || echo "== $1: ctest failed" >&2
+}
+
+echo "== plain build"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build" -j"$jobs"
+run_ctest plain "$root/build"
+
+echo "== ASan+UBSan build"
+cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSFN_SANITIZE=ON >/dev/null
+cmake --build "$root/build-asan" -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest asan "$root/build-asan"
+
+echo "== fuzz (${SFN_FUZZ_SECONDS:-20} s per target)"
+if bash "$root/fuzz/run.sh" "${SFN_FUZZ_SECONDS:-20}"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "== fuzz: finding or build failure" >&2
+fi
+
+echo
+echo "test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
