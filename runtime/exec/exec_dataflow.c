@@ -1,0 +1,239 @@
+/* exec_dataflow.c: JSONPath-mode data flow of a state: the context object,
+ * variable lookup through scopes, payload templates, InputPath /
+ * ResultPath / OutputPath and Assign. */
+#include "exec_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *lookup_var(void *ud, const char *name)
+{
+    exec_env *e = ud;
+    for (sfn_strand *s = e->s; s; s = s->parent) {
+        json_t *v = s->vars ? json_object_get(s->vars, name) : NULL;
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+static json_t *build_context(exec_env *e)
+{
+    sfn_execution *x = e->x;
+    char start[40], entered[40];
+    exec_format_timestamp(x->start_ms, start, sizeof start);
+    exec_format_timestamp(e->s->entered_ms, entered, sizeof entered);
+    json_t *ctx = json_pack(
+        "{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s},s:{s:s,s:s,s:i}}",
+        "Execution", "Id", x->arn, "Input", x->input, "StartTime", start,
+        "Name", x->name, "RoleArn", x->role_arn ? x->role_arn : "",
+        "RedriveCount", 0, "StateMachine", "Id", x->machine_arn, "Name",
+        x->machine_name, "State", "EnteredTime", entered, "Name",
+        e->st ? e->st->name : "", "RetryCount", (json_int_t)e->s->retry_total);
+    if (ctx && e->map_value)
+        json_object_set_new(ctx, "Map",
+                            json_pack("{s:{s:i,s:O}}", "Item", "Index",
+                                      (json_int_t)e->map_index, "Value",
+                                      e->map_value));
+    return ctx;
+}
+
+void exec_env_init(exec_env *e, sfn_execution *x, sfn_strand *s,
+                   json_t *input)
+{
+    memset(e, 0, sizeof *e);
+    e->x = x;
+    e->s = s;
+    e->st = &s->block->states[s->state];
+    e->map_index = -1;
+    e->expr.input = input;
+    e->expr.lookup_var = lookup_var;
+    e->expr.ud = e;
+}
+
+void exec_env_done(exec_env *e)
+{
+    json_decref(e->context);
+    e->context = NULL;
+}
+
+void exec_env_set_input(exec_env *e, json_t *input) { e->expr.input = input; }
+
+/* The context object is only built when an expression reads `$$`. */
+static sfn_rc ensure_context(exec_env *e, const sfn_jsonpath *p,
+                             sfn_error *err)
+{
+    if (sfn_jsonpath_root(p) != SFN_JP_ROOT_CONTEXT || e->context)
+        return SFN_OK;
+    e->context = build_context(e);
+    e->expr.context = e->context;
+    return e->context ? SFN_OK
+                      : sfn_error_set(err, SFN_ENOMEM, "States.Runtime", -1,
+                                      "out of memory");
+}
+
+static void need_ctx_cb(const sfn_jsonpath *p, void *ud)
+{
+    if (sfn_jsonpath_root(p) == SFN_JP_ROOT_CONTEXT)
+        *(int *)ud = 1;
+}
+
+static json_t *eval_leaf(exec_env *e, const sfn_tpl *t, sfn_error *err)
+{
+    json_t *out = NULL;
+    if (t->kind == SFN_TPL_PATH) {
+        if (ensure_context(e, t->path, err) != SFN_OK)
+            return NULL;
+        if (sfn_jsonpath_eval(t->path, &e->expr, &out, err) != SFN_OK)
+            return NULL;
+        return out;
+    }
+    if (t->kind == SFN_TPL_INTRINSIC) {
+        int need = 0;
+        sfn_intrinsic_foreach_path(t->intrinsic, need_ctx_cb, &need);
+        if (need && !e->context) {
+            e->context = build_context(e);
+            e->expr.context = e->context;
+        }
+        if (sfn_intrinsic_eval(t->intrinsic, &e->expr, &out, err) != SFN_OK)
+            return NULL;
+        return out;
+    }
+    sfn_error_set(err, SFN_EUNSUPPORTED, "States.QueryEvaluationError", -1,
+                  "JSONata expressions are not supported yet");
+    return NULL;
+}
+
+json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err)
+{
+    if (!t)
+        return json_incref(e->expr.input);
+    switch (t->kind) {
+    case SFN_TPL_LITERAL:
+        return json_incref(t->literal);
+    case SFN_TPL_OBJECT: {
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < t->count; i++) {
+            json_t *v = exec_tpl_eval(e, t->items[i], err);
+            if (!v) {
+                json_decref(o);
+                return NULL;
+            }
+            json_object_set_new(o, t->keys[i], v);
+        }
+        return o;
+    }
+    case SFN_TPL_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < t->count; i++) {
+            json_t *v = exec_tpl_eval(e, t->items[i], err);
+            if (!v) {
+                json_decref(a);
+                return NULL;
+            }
+            json_array_append_new(a, v);
+        }
+        return a;
+    }
+    default:
+        return eval_leaf(e, t, err);
+    }
+}
+
+json_t *exec_apply_path(exec_env *e, const sfn_jsonpath *p, bool is_null,
+                        json_t *doc, sfn_error *err)
+{
+    if (is_null)
+        return json_object();
+    if (!p)
+        return json_incref(doc);
+    json_t *saved = e->expr.input, *out = NULL;
+    e->expr.input = doc;
+    if (ensure_context(e, p, err) == SFN_OK)
+        sfn_jsonpath_eval(p, &e->expr, &out, err);
+    e->expr.input = saved;
+    return out;
+}
+
+json_t *exec_apply_result_path(const sfn_jsonpath *p, bool is_null,
+                               json_t *raw_input, json_t *result,
+                               sfn_error *err)
+{
+    if (is_null)
+        return json_incref(raw_input);
+    if (!p)
+        return json_incref(result);
+    json_t *out = NULL;
+    if (sfn_jsonpath_set(p, raw_input, result, &out, err) != SFN_OK)
+        return NULL;
+    return out;
+}
+
+json_t *exec_assign_eval(exec_env *e, const sfn_tpl *assign, json_t *doc,
+                         sfn_error *err)
+{
+    json_t *saved = e->expr.input;
+    e->expr.input = doc;
+    json_t *v = exec_tpl_eval(e, assign, err);
+    e->expr.input = saved;
+    return v;
+}
+
+void exec_assign_apply(sfn_strand *s, json_t *values)
+{
+    if (!json_is_object(values))
+        return;
+    if (!s->vars)
+        s->vars = json_object();
+    /* a name assigned in an enclosing scope is updated there: inner scopes
+     * may not shadow outer names (the validator rejects a re-declaration) */
+    const char *k;
+    json_t *v;
+    json_object_foreach(values, k, v) {
+        sfn_strand *owner = s;
+        for (sfn_strand *p = s->parent; p; p = p->parent)
+            if (p->vars && json_object_get(p->vars, k))
+                owner = p;
+        if (!owner->vars)
+            owner->vars = json_object();
+        json_object_set(owner->vars, k, v);
+        owner->dirty = true;
+    }
+    s->dirty = true;
+}
+
+json_t *exec_json_text(json_t *v)
+{
+    char *s = sfn_json_dumps(v, 0);
+    if (!s)
+        return json_null();
+    json_t *out = json_stringn_nocheck(s, strlen(s));
+    free(s);
+    return out;
+}
+
+int64_t exec_emit(sfn_execution *x, sfn_strand *s, sfn_event_type t,
+                  int64_t now_ms, json_t *details)
+{
+    if (x->n_events == x->cap_events) {
+        size_t cap = x->cap_events ? x->cap_events * 2 : 64;
+        sfn_event *ev = realloc(x->events, cap * sizeof *ev);
+        if (!ev) {
+            json_decref(details);
+            return -1;
+        }
+        x->events = ev;
+        x->cap_events = cap;
+    }
+    sfn_event *ev = &x->events[x->n_events++];
+    ev->id = x->next_event_id++;
+    ev->prev = s ? s->prev_event : 0;
+    ev->ts_ms = now_ms;
+    ev->type = t;
+    ev->details = details;
+    if (s) {
+        s->prev_event = ev->id;
+        s->dirty = true;
+    }
+    return ev->id;
+}

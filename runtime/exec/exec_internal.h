@@ -1,0 +1,97 @@
+/* exec_internal.h: what the executor's files share: the evaluation
+ * environment of a state, data-flow helpers and event emission. */
+#ifndef SFN_EXEC_INTERNAL_H
+#define SFN_EXEC_INTERNAL_H
+
+#include "sfn_exec.h"
+#include "sfn_json.h"
+
+/* Everything an expression in the current state can read.  `context` is
+ * built on first use (owned); `map_index`/`map_value` are set while an
+ * ItemSelector is evaluated. */
+typedef struct exec_env {
+    sfn_execution *x;
+    sfn_strand *s;
+    const sfn_state *st;
+    json_t *context;
+    long map_index;
+    json_t *map_value; /* borrowed */
+    sfn_expr_env expr;
+} exec_env;
+
+void exec_env_init(exec_env *e, sfn_execution *x, sfn_strand *s,
+                   json_t *input);
+void exec_env_done(exec_env *e);
+/* Points `$` at a different document (borrowed). */
+void exec_env_set_input(exec_env *e, json_t *input);
+
+/* Template evaluation (Parameters, ResultSelector, ItemSelector, Assign):
+ * new reference, NULL with err filled on failure. */
+json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err);
+
+/* InputPath / OutputPath: `$` when path is NULL, {} when is_null. */
+json_t *exec_apply_path(exec_env *e, const sfn_jsonpath *p, bool is_null,
+                        json_t *doc, sfn_error *err);
+/* ResultPath: merges result into raw input; new reference. */
+json_t *exec_apply_result_path(const sfn_jsonpath *p, bool is_null,
+                               json_t *raw_input, json_t *result,
+                               sfn_error *err);
+
+/* Evaluates an Assign template against `doc` with the pre-state variable
+ * snapshot and returns the object of new values (new reference). */
+json_t *exec_assign_eval(exec_env *e, const sfn_tpl *assign, json_t *doc,
+                         sfn_error *err);
+/* Stores assigned values into the strand's scope. */
+void exec_assign_apply(sfn_strand *s, json_t *values);
+
+/* Choice: index of the matching rule, -1 none; <-2 on error (err set). */
+int exec_choice_select(exec_env *e, const sfn_state *st, json_t *input,
+                       sfn_error *err);
+
+/* RFC 3339 timestamp (uppercase T, Z or offset) to epoch ms. */
+bool exec_parse_timestamp(const char *s, int64_t *ms);
+/* Epoch ms -> "2019-03-26T20:14:13.192Z" into buf (>= 32 bytes). */
+void exec_format_timestamp(int64_t ms, char *buf, size_t size);
+
+/* Appends an event for strand s (prev = s->prev_event; s->prev_event
+ * becomes the new id).  details: stolen.  Returns the event id. */
+int64_t exec_emit(sfn_execution *x, sfn_strand *s, sfn_event_type t,
+                  int64_t now_ms, json_t *details);
+/* JSON text string of a value (new reference). */
+json_t *exec_json_text(json_t *v);
+
+/* ---- exec_core.c: strands and transitions ---- */
+void exec_push_ready(sfn_execution *x, sfn_strand *s);
+sfn_strand *exec_strand_new(sfn_execution *x, sfn_strand *parent,
+                            const sfn_block *block, uint32_t index,
+                            json_t *input);
+sfn_effect *exec_effect(sfn_execution *x, sfn_effect_kind kind,
+                        sfn_strand *s);
+/* {"<key>": text, "<key>Details": {"truncated": false}}: new reference. */
+json_t *exec_data_details(const char *key, json_t *value);
+/* Emits the Exited event and moves to `next` (-1: the strand ends with the
+ * output).  output_new stolen; assigned (borrowed, may be NULL) is applied
+ * to the variables after the event. */
+void exec_exit_state(sfn_execution *x, sfn_strand *s, json_t *output_new,
+                     json_t *assigned, int next, int64_t now);
+void exec_finish(sfn_execution *x, sfn_exec_status st, json_t *output,
+                 const char *error, const char *cause, int64_t now);
+void exec_strand_succeed(sfn_execution *x, sfn_strand *s,
+                         json_t *output_new, int64_t now);
+void exec_strand_fail(sfn_execution *x, sfn_strand *s, const char *error,
+                      const char *cause, int64_t now);
+
+/* ---- exec_states.c: the work of each state type ---- */
+void exec_state_work(sfn_execution *x, sfn_strand *s, int64_t now);
+/* A Map iteration's first step: emits MapIterationStarted. */
+void exec_iteration_begin(sfn_execution *x, sfn_strand *s, int64_t now);
+void exec_timer_fired(sfn_execution *x, sfn_strand *s, int64_t now);
+void exec_task_result(sfn_execution *x, sfn_strand *s, json_t *result,
+                      const char *error, const char *cause, int64_t now);
+void exec_child_done(sfn_execution *x, sfn_strand *parent,
+                     sfn_strand *child, int64_t now);
+/* Emits the *StateAborted / MapIterationAborted events of a strand that is
+ * inside a state, and marks it done. */
+void exec_strand_abort(sfn_execution *x, sfn_strand *s, int64_t now);
+
+#endif

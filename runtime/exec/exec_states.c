@@ -1,0 +1,869 @@
+/* exec_states.c: the work of each state type in JSONPath mode (Pass, Task,
+ * Choice, Wait, Succeed, Fail, Parallel, Map), and the error path shared by
+ * all of them: uncatchable States.Runtime, then Retry, then Catch. */
+#include "exec_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ST(s) (&(s)->block->states[(s)->state])
+
+static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
+                        int64_t now);
+static void start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i);
+
+/* ---- errors: Retry, then Catch ---------------------------------------- */
+
+static bool error_matches(const char *err, const char **eq, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(eq[i], "States.ALL"))
+            return strcmp(err, "States.Runtime") != 0;
+        /* AWS: States.TaskFailed matches any error but States.Timeout */
+        if (!strcmp(eq[i], "States.TaskFailed") &&
+            strcmp(err, "States.Timeout") && strcmp(err, "States.Runtime"))
+            return true;
+        if (!strcmp(eq[i], err))
+            return true;
+    }
+    return false;
+}
+
+static uint64_t next_rand(sfn_execution *x)
+{
+    uint64_t z = (x->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static bool try_retry(sfn_execution *x, sfn_strand *s, const char *error,
+                      int64_t now)
+{
+    const sfn_state *st = ST(s);
+    for (size_t i = 0; i < st->n_retriers; i++) {
+        const sfn_retrier *r = &st->retriers[i];
+        if (!error_matches(error, r->errors, r->n_errors))
+            continue;
+        /* the first matching retrier decides, even when exhausted */
+        if (s->retry_counts[i] >= r->max_attempts)
+            return false;
+        double delay = (double)r->interval_s *
+                       pow(r->backoff_rate, (double)s->retry_counts[i]);
+        if (r->max_delay_s > 0 && delay > (double)r->max_delay_s)
+            delay = (double)r->max_delay_s;
+        if (r->jitter_full)
+            delay *= (double)(next_rand(x) >> 11) / 9007199254740992.0;
+        s->retry_counts[i]++;
+        s->retry_total++;
+        s->attempt++;
+        s->phase = SFN_PH_TIMER;
+        s->wake_ms = now + (int64_t)(delay * 1000.0);
+        s->dirty = true;
+        sfn_effect *e = exec_effect(x, SFN_EFFECT_TIMER, s);
+        if (e)
+            e->wake_ms = s->wake_ms;
+        return true;
+    }
+    return false;
+}
+
+static json_t *error_output(const char *error, const char *cause)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "Error", json_string(error ? error : ""));
+    if (cause)
+        json_object_set_new(o, "Cause", json_string(cause));
+    return o;
+}
+
+static void runtime_failure(sfn_execution *x, const sfn_error *err,
+                            int64_t now)
+{
+    exec_finish(x, SFN_EXEC_FAILED, NULL,
+                err->name[0] ? err->name : "States.Runtime", err->cause, now);
+}
+
+static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
+                      const char *cause, int64_t now)
+{
+    const sfn_state *st = ST(s);
+    for (size_t i = 0; i < st->n_catchers; i++) {
+        const sfn_catcher *c = &st->catchers[i];
+        if (!error_matches(error, c->errors, c->n_errors))
+            continue;
+        json_t *eo = error_output(error, cause);
+        sfn_error err;
+        sfn_error_clear(&err);
+        exec_env env;
+        exec_env_init(&env, x, s, eo);
+        json_t *assigned = NULL;
+        if (c->assign)
+            assigned = exec_assign_eval(&env, c->assign, eo, &err);
+        json_t *out = (!c->assign || assigned)
+                          ? exec_apply_result_path(c->result_path,
+                                                   c->result_path_null,
+                                                   s->input, eo, &err)
+                          : NULL;
+        exec_env_done(&env);
+        json_decref(eo);
+        if (!out) {
+            json_decref(assigned);
+            runtime_failure(x, &err, now);
+            return true;
+        }
+        exec_exit_state(x, s, out, assigned, c->next, now);
+        json_decref(assigned);
+        return true;
+    }
+    return false;
+}
+
+/* An error raised by the state's work (after its failure event). */
+static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
+                        const char *cause, int64_t now)
+{
+    if (!error)
+        error = ""; /* a Fail state without Error */
+    if (!strcmp(error, "States.Runtime")) {
+        exec_finish(x, SFN_EXEC_FAILED, NULL, error, cause, now);
+        return;
+    }
+    if (try_retry(x, s, error, now) || try_catch(x, s, error, cause, now))
+        return;
+    exec_strand_fail(x, s, error, cause, now);
+}
+
+/* An error in a data-flow step: States.Runtime ends the execution, any
+ * other name (ResultPathMatchFailure, IntrinsicFailure, ...) goes through
+ * the state's Retry/Catch. */
+static void flow_error(sfn_execution *x, sfn_strand *s, const sfn_error *err,
+                       int64_t now)
+{
+    const char *name = err->name[0] ? err->name : "States.Runtime";
+    if (!strcmp(name, "States.Runtime")) {
+        runtime_failure(x, err, now);
+        return;
+    }
+    state_error(x, s, name, err->cause, now);
+}
+
+/* ---- Pass, Choice, Succeed, Fail, Wait -------------------------------- */
+
+static void pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                      int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = NULL, *res = NULL, *assigned = NULL, *comb = NULL,
+           *out = NULL;
+    if (!(eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                s->input, &err)))
+        goto fail;
+    exec_env_set_input(e, eff);
+    if (st->result)
+        res = json_incref(st->result);
+    else if (!(res = exec_tpl_eval(e, st->parameters, &err)))
+        goto fail;
+    if (st->assign && !(assigned = exec_assign_eval(e, st->assign, res, &err)))
+        goto fail;
+    if (!(comb = exec_apply_result_path(st->result_path, st->result_path_null,
+                                        s->input, res, &err)) ||
+        !(out = exec_apply_path(e, st->output_path, st->output_path_null,
+                                comb, &err)))
+        goto fail;
+    exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
+    goto done;
+fail:
+    flow_error(x, s, &err, now);
+done:
+    json_decref(eff);
+    json_decref(res);
+    json_decref(assigned);
+    json_decref(comb);
+}
+
+static void choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                        int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = NULL, *assigned = NULL, *out = NULL;
+    if (!(eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                s->input, &err)))
+        goto fail;
+    int idx = exec_choice_select(e, st, eff, &err);
+    if (idx < -1)
+        goto fail;
+    int next = idx >= 0 ? st->choices[idx]->next : st->default_next;
+    if (next < 0) {
+        exec_strand_fail(x, s, "States.NoChoiceMatched",
+                         "No Matches!", now);
+        goto done;
+    }
+    if (st->assign && !(assigned = exec_assign_eval(e, st->assign, eff, &err)))
+        goto fail;
+    if (!(out = exec_apply_path(e, st->output_path, st->output_path_null, eff,
+                                &err)))
+        goto fail;
+    exec_exit_state(x, s, out, assigned, next, now);
+    goto done;
+fail:
+    flow_error(x, s, &err, now);
+done:
+    json_decref(eff);
+    json_decref(assigned);
+}
+
+static void succeed_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                         int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                  s->input, &err);
+    json_t *out = eff ? exec_apply_path(e, st->output_path,
+                                        st->output_path_null, eff, &err)
+                      : NULL;
+    json_decref(eff);
+    if (!out) {
+        flow_error(x, s, &err, now);
+        return;
+    }
+    exec_exit_state(x, s, out, NULL, -1, now);
+}
+
+/* Fail Error/Cause: static, ErrorPath/CausePath (path or intrinsic). */
+static bool dyn_string(exec_env *e, const sfn_dyn_str *d, char **out,
+                       sfn_error *err)
+{
+    *out = NULL;
+    if (!d->set)
+        return true;
+    if (d->value) {
+        *out = strdup(d->value);
+        return true;
+    }
+    json_t *v = NULL;
+    if (d->path)
+        v = exec_apply_path(e, d->path, false, e->expr.input, err);
+    else if (d->intrinsic)
+        sfn_intrinsic_eval(d->intrinsic, &e->expr, &v, err);
+    if (!v)
+        return false;
+    if (!json_is_string(v)) {
+        sfn_error_set(err, SFN_ETYPE, "States.Runtime", -1,
+                      "The value at '%s' is not a string",
+                      d->path ? sfn_jsonpath_text(d->path) : "intrinsic");
+        json_decref(v);
+        return false;
+    }
+    *out = strdup(json_string_value(v));
+    json_decref(v);
+    return true;
+}
+
+static void fail_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                      int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    char *error = NULL, *cause = NULL;
+    if (!dyn_string(e, &st->error, &error, &err) ||
+        !dyn_string(e, &st->cause, &cause, &err)) {
+        free(error);
+        runtime_failure(x, &err, now);
+        return;
+    }
+    exec_strand_fail(x, s, error, cause, now);
+    free(error);
+    free(cause);
+}
+
+static bool dyn_int(exec_env *e, const sfn_dyn_int *d, json_t *doc,
+                    long long *out, sfn_error *err)
+{
+    if (!d->path) {
+        *out = d->value;
+        return true;
+    }
+    json_t *v = exec_apply_path(e, d->path, false, doc, err);
+    if (!v)
+        return false;
+    bool ok = json_is_integer(v) ||
+              (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)));
+    if (ok)
+        *out = (long long)json_number_value(v);
+    json_decref(v);
+    if (!ok || *out < 0)
+        sfn_error_set(err, SFN_ETYPE, "States.Runtime", -1,
+                      "The value at '%s' is not a non-negative integer",
+                      sfn_jsonpath_text(d->path));
+    return ok && *out >= 0;
+}
+
+static void wait_exit(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    const sfn_state *st = ST(s);
+    exec_env e;
+    exec_env_init(&e, x, s, s->effective);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *assigned = NULL, *out = NULL;
+    if ((!st->assign ||
+         (assigned = exec_assign_eval(&e, st->assign, s->effective, &err))) &&
+        (out = exec_apply_path(&e, st->output_path, st->output_path_null,
+                               s->effective, &err)))
+        exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
+    else
+        flow_error(x, s, &err, now);
+    json_decref(assigned);
+    exec_env_done(&e);
+}
+
+static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                      int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                  s->input, &err);
+    if (!eff) {
+        flow_error(x, s, &err, now);
+        return;
+    }
+    int64_t wake = now;
+    if (st->seconds.set) {
+        long long secs = 0;
+        if (!dyn_int(e, &st->seconds, eff, &secs, &err)) {
+            json_decref(eff);
+            flow_error(x, s, &err, now);
+            return;
+        }
+        wake = now + secs * 1000;
+    } else if (st->timestamp.set) {
+        char *ts = NULL;
+        exec_env_set_input(e, eff);
+        int64_t at = 0;
+        if (!dyn_string(e, &st->timestamp, &ts, &err) ||
+            !exec_parse_timestamp(ts, &at)) {
+            if (ts)
+                sfn_error_set(&err, SFN_ETYPE, "States.Runtime", -1,
+                              "The TimestampPath parameter does not reference"
+                              " a valid ISO-8601 extended offset date-time "
+                              "format string: %s", ts);
+            free(ts);
+            json_decref(eff);
+            flow_error(x, s, &err, now);
+            return;
+        }
+        free(ts);
+        wake = at;
+    }
+    json_decref(s->effective);
+    s->effective = eff;
+    if (wake <= now) {
+        wait_exit(x, s, now);
+        return;
+    }
+    s->phase = SFN_PH_TIMER;
+    s->wake_ms = wake;
+    s->dirty = true;
+    sfn_effect *fx = exec_effect(x, SFN_EFFECT_TIMER, s);
+    if (fx)
+        fx->wake_ms = wake;
+}
+
+/* ---- Task ------------------------------------------------------------- */
+
+/* "arn:aws:states:::lambda:invoke" -> ("lambda", "invoke"); an activity or
+ * other ARN -> (service segment, remainder). */
+static void resource_parts(const char *res, char *type, size_t tn, char *api,
+                           size_t an)
+{
+    const char *p = res;
+    if (!strncmp(p, "arn:aws:states:::", 17)) {
+        p += 17;
+    } else {
+        /* arn:partition:service:region:account:rest */
+        int colons = 0;
+        const char *svc = NULL;
+        for (const char *q = res; *q; q++)
+            if (*q == ':' && ++colons == 2)
+                svc = q + 1;
+        p = svc ? svc : res;
+    }
+    const char *colon = strchr(p, ':');
+    size_t n = colon ? (size_t)(colon - p) : strlen(p);
+    snprintf(type, tn, "%.*s", (int)n, p);
+    snprintf(api, an, "%s", colon ? colon + 1 : "");
+}
+
+static json_t *task_details(const sfn_state *st)
+{
+    char type[64], api[256];
+    resource_parts(st->resource, type, sizeof type, api, sizeof api);
+    return json_pack("{s:s,s:s}", "resourceType", type, "resource", api);
+}
+
+static void task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                      int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                  s->input, &err);
+    json_t *params = NULL;
+    if (eff) {
+        exec_env_set_input(e, eff);
+        params = exec_tpl_eval(e, st->parameters, &err);
+    }
+    json_decref(eff);
+    if (!params) {
+        flow_error(x, s, &err, now);
+        return;
+    }
+    long long timeout = 0;
+    if (st->timeout_s.set && !dyn_int(e, &st->timeout_s, s->input, &timeout,
+                                      &err)) {
+        json_decref(params);
+        flow_error(x, s, &err, now);
+        return;
+    }
+    json_t *d = task_details(st);
+    json_object_set_new(d, "region", json_string("us-east-1"));
+    json_object_set_new(d, "parameters", exec_json_text(params));
+    if (st->timeout_s.set)
+        json_object_set_new(d, "timeoutInSeconds", json_integer(timeout));
+    if (st->heartbeat_s.set && !st->heartbeat_s.path)
+        json_object_set_new(d, "heartbeatInSeconds",
+                            json_integer(st->heartbeat_s.value));
+    exec_emit(x, s, SFN_EV_TaskScheduled, now, d);
+    exec_emit(x, s, SFN_EV_TaskStarted, now, task_details(st));
+    json_decref(s->effective);
+    s->effective = params;
+    s->phase = SFN_PH_TASK;
+    s->wake_ms = timeout > 0 ? now + timeout * 1000 : 0;
+    sfn_effect *fx = exec_effect(x, SFN_EFFECT_TASK, s);
+    if (fx) {
+        fx->state = st;
+        fx->payload = json_incref(params);
+        fx->timeout_s = timeout;
+        fx->wake_ms = s->wake_ms;
+    }
+}
+
+static size_t json_size(json_t *v)
+{
+    char *t = sfn_json_dumps(v, 0);
+    size_t n = t ? strlen(t) : 0;
+    free(t);
+    return n;
+}
+
+void exec_task_result(sfn_execution *x, sfn_strand *s, json_t *result,
+                      const char *error, const char *cause, int64_t now)
+{
+    const sfn_state *st = ST(s);
+    char limit_cause[512];
+    if (!error && json_size(result) > x->limits.payload_bytes_max) {
+        snprintf(limit_cause, sizeof limit_cause,
+                 "The state/task '%s' returned a result with a size "
+                 "exceeding the maximum number of bytes service limit.",
+                 st->resource);
+        error = "States.DataLimitExceeded";
+        cause = limit_cause;
+    }
+    s->wake_ms = 0;
+    if (error) {
+        json_t *d = task_details(st);
+        json_object_set_new(d, "error", json_string(error));
+        if (cause)
+            json_object_set_new(d, "cause", json_string(cause));
+        exec_emit(x, s, SFN_EV_TaskFailed, now, d);
+        s->phase = SFN_PH_WORK;
+        state_error(x, s, error, cause, now);
+        return;
+    }
+    json_t *d = task_details(st);
+    json_object_set_new(d, "output", exec_json_text(result));
+    json_object_set_new(d, "outputDetails", json_pack("{s:b}", "truncated", 0));
+    exec_emit(x, s, SFN_EV_TaskSucceeded, now, d);
+    finish_work(x, s, result, now);
+}
+
+static void task_timed_out(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    json_t *d = task_details(ST(s));
+    json_object_set_new(d, "error", json_string("States.Timeout"));
+    exec_emit(x, s, SFN_EV_TaskTimedOut, now, d);
+    s->phase = SFN_PH_WORK;
+    s->wake_ms = 0;
+    state_error(x, s, "States.Timeout", NULL, now);
+}
+
+/* ResultSelector -> ResultPath -> OutputPath, Assign with $ = raw result. */
+static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
+                        int64_t now)
+{
+    const sfn_state *st = ST(s);
+    exec_env e;
+    exec_env_init(&e, x, s, result);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *assigned = NULL, *sel = NULL, *comb = NULL, *out = NULL;
+    if (st->assign &&
+        !(assigned = exec_assign_eval(&e, st->assign, result, &err)))
+        goto fail;
+    if (!(sel = st->result_selector ? exec_tpl_eval(&e, st->result_selector,
+                                                    &err)
+                                    : json_incref(result)))
+        goto fail;
+    if (!(comb = exec_apply_result_path(st->result_path, st->result_path_null,
+                                        s->input, sel, &err)) ||
+        !(out = exec_apply_path(&e, st->output_path, st->output_path_null,
+                                comb, &err)))
+        goto fail;
+    exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
+    goto done;
+fail:
+    flow_error(x, s, &err, now);
+done:
+    exec_env_done(&e);
+    json_decref(assigned);
+    json_decref(sel);
+    json_decref(comb);
+}
+
+/* ---- Parallel and Map ------------------------------------------------- */
+
+static bool ensure_children(sfn_strand *s, uint32_t n)
+{
+    free(s->children);
+    s->children = n ? calloc(n, sizeof *s->children) : NULL;
+    s->n_children = n;
+    s->next_child = s->running = s->done = s->failed = 0;
+    json_decref(s->results);
+    s->results = json_array();
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(s->results, json_null());
+    return (!n || s->children) && s->results;
+}
+
+static void parallel_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                          int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                  s->input, &err);
+    json_t *in = NULL;
+    if (eff) {
+        exec_env_set_input(e, eff);
+        in = exec_tpl_eval(e, st->parameters, &err);
+    }
+    json_decref(eff);
+    if (!in) {
+        flow_error(x, s, &err, now);
+        return;
+    }
+    exec_emit(x, s, SFN_EV_ParallelStateStarted, now, NULL);
+    uint32_t n = (uint32_t)st->n_branches;
+    if (!ensure_children(s, n)) {
+        json_decref(in);
+        exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime",
+                    "out of memory", now);
+        return;
+    }
+    s->phase = SFN_PH_CHILDREN;
+    for (uint32_t i = 0; i < n; i++) {
+        sfn_strand *c = exec_strand_new(x, s, st->branches[i], i, in);
+        if (!c)
+            break;
+        c->prev_event = s->prev_event;
+        s->children[i] = c;
+        s->running++;
+    }
+    s->next_child = n;
+    json_decref(in);
+    /* LIFO: push the last branch first so branch 0 runs first */
+    for (uint32_t i = n; i-- > 0;)
+        if (s->children[i])
+            exec_push_ready(x, s->children[i]);
+}
+
+static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                     int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
+                                  s->input, &err);
+    json_t *items = eff ? exec_apply_path(e, st->items_path, false, eff, &err)
+                        : NULL;
+    long long maxc = 0;
+    if (items && !json_is_array(items)) {
+        sfn_error_set(&err, SFN_ETYPE, "States.Runtime", -1,
+                      "Invalid path '%s': the value is not an array",
+                      st->items_path ? sfn_jsonpath_text(st->items_path)
+                                     : "$");
+        json_decref(items);
+        items = NULL;
+    }
+    if (items && st->max_concurrency.set &&
+        !dyn_int(e, &st->max_concurrency, eff, &maxc, &err)) {
+        json_decref(items);
+        items = NULL;
+    }
+    if (!items) {
+        json_decref(eff);
+        flow_error(x, s, &err, now);
+        return;
+    }
+    json_decref(s->effective);
+    s->effective = eff;
+    json_decref(s->items);
+    s->items = items;
+    uint32_t n = (uint32_t)json_array_size(items);
+    exec_emit(x, s, SFN_EV_MapStateStarted, now,
+              json_pack("{s:i}", "length", (json_int_t)n));
+    if (!ensure_children(s, n)) {
+        exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime",
+                    "out of memory", now);
+        return;
+    }
+    s->max_concurrency = (uint32_t)maxc;
+    s->tolerated_count = st->tolerated_failure_count.set
+                             ? (uint32_t)st->tolerated_failure_count.value
+                             : 0;
+    s->tolerated_pct = st->tolerated_failure_percentage.set
+                           ? st->tolerated_failure_percentage_static
+                           : -1;
+    if (n == 0) {
+        exec_emit(x, s, SFN_EV_MapStateSucceeded, now, NULL);
+        json_t *res = json_incref(s->results);
+        finish_work(x, s, res, now);
+        json_decref(res);
+        return;
+    }
+    s->phase = SFN_PH_CHILDREN;
+    uint32_t first = s->max_concurrency ? s->max_concurrency : n;
+    if (first > n)
+        first = n;
+    for (uint32_t i = 0; i < first; i++)
+        start_iteration(x, s, i);
+    for (uint32_t i = first; i-- > 0;)
+        if (s->children[i])
+            exec_push_ready(x, s->children[i]);
+}
+
+static void start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i)
+{
+    const sfn_state *st = ST(s);
+    json_t *item = json_array_get(s->items, i);
+    json_t *in = NULL;
+    sfn_error err;
+    sfn_error_clear(&err);
+    if (st->item_selector) {
+        exec_env e;
+        exec_env_init(&e, x, s, s->effective);
+        e.map_index = i;
+        e.map_value = item;
+        in = exec_tpl_eval(&e, st->item_selector, &err);
+        exec_env_done(&e);
+    } else {
+        in = json_incref(item);
+    }
+    if (!in) {
+        runtime_failure(x, &err, 0);
+        return;
+    }
+    sfn_strand *c = exec_strand_new(x, s, st->processor, i, in);
+    json_decref(in);
+    if (!c)
+        return;
+    s->children[i] = c;
+    s->next_child = i + 1;
+    s->running++;
+}
+
+/* Called when a Map child first runs: AWS writes MapIterationStarted just
+ * before the iteration's own events. */
+static void iteration_started(sfn_execution *x, sfn_strand *c, int64_t now)
+{
+    sfn_strand *p = c->parent;
+    c->iteration_started = true;
+    json_t *d = json_pack("{s:s,s:i}", "name", ST(p)->name, "index",
+                          (json_int_t)c->index);
+    c->prev_event = exec_emit(x, p, SFN_EV_MapIterationStarted, now, d);
+}
+
+static void abort_children(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    for (uint32_t i = 0; i < s->n_children; i++)
+        if (s->children[i] && s->children[i]->phase != SFN_PH_DONE)
+            exec_strand_abort(x, s->children[i], now);
+}
+
+static bool tolerated(const sfn_strand *s)
+{
+    if (s->failed <= s->tolerated_count && s->tolerated_count > 0)
+        return true;
+    if (s->tolerated_pct >= 0 && s->n_children &&
+        100.0 * s->failed / s->n_children <= s->tolerated_pct)
+        return true;
+    return false;
+}
+
+static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
+                           int64_t now)
+{
+    json_t *d = json_pack("{s:s,s:i}", "name", ST(p)->name, "index",
+                          (json_int_t)c->index);
+    p->prev_event = c->prev_event;
+    p->running--;
+    if (c->failed_flag) {
+        exec_emit(x, p, SFN_EV_MapIterationFailed, now, d);
+        p->failed++;
+        if (!tolerated(p)) {
+            abort_children(x, p, now);
+            exec_emit(x, p, SFN_EV_MapStateFailed, now, NULL);
+            bool over = p->tolerated_count > 0 || p->tolerated_pct >= 0;
+            state_error(x, p,
+                        over ? "States.ExceedToleratedFailureThreshold"
+                             : c->error,
+                        over ? "The specified tolerated failure threshold "
+                               "was exceeded"
+                             : c->cause,
+                        now);
+            return;
+        }
+        json_array_set_new(p->results, c->index,
+                           error_output(c->error, c->cause));
+    } else {
+        exec_emit(x, p, SFN_EV_MapIterationSucceeded, now, d);
+        json_array_set(p->results, c->index, c->output);
+        p->done++;
+    }
+    if (p->next_child < p->n_children) {
+        uint32_t i = p->next_child;
+        start_iteration(x, p, i);
+        if (p->children[i])
+            exec_push_ready(x, p->children[i]);
+    }
+    if (p->done + p->failed == p->n_children) {
+        exec_emit(x, p, SFN_EV_MapStateSucceeded, now, NULL);
+        json_t *res = json_incref(p->results);
+        finish_work(x, p, res, now);
+        json_decref(res);
+    }
+}
+
+static void parallel_child_done(sfn_execution *x, sfn_strand *p,
+                                sfn_strand *c, int64_t now)
+{
+    p->running--;
+    if (c->failed_flag) {
+        abort_children(x, p, now);
+        p->prev_event = c->prev_event;
+        exec_emit(x, p, SFN_EV_ParallelStateFailed, now, NULL);
+        state_error(x, p, c->error, c->cause, now);
+        return;
+    }
+    json_array_set(p->results, c->index, c->output);
+    if (++p->done == p->n_children) {
+        p->prev_event = c->prev_event;
+        exec_emit(x, p, SFN_EV_ParallelStateSucceeded, now, NULL);
+        json_t *res = json_incref(p->results);
+        finish_work(x, p, res, now);
+        json_decref(res);
+    }
+}
+
+void exec_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
+                     int64_t now)
+{
+    if (p->phase != SFN_PH_CHILDREN || x->status != SFN_EXEC_RUNNING)
+        return;
+    if (ST(p)->type == SFN_ST_MAP)
+        map_child_done(x, p, c, now);
+    else
+        parallel_child_done(x, p, c, now);
+}
+
+void exec_strand_abort(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    if (s->phase == SFN_PH_DONE)
+        return;
+    abort_children(x, s, now);
+    static const sfn_event_type aborted[] = {
+        [SFN_ST_TASK] = SFN_EV_TaskStateAborted,
+        [SFN_ST_WAIT] = SFN_EV_WaitStateAborted,
+        [SFN_ST_PARALLEL] = SFN_EV_ParallelStateAborted,
+        [SFN_ST_MAP] = SFN_EV_MapStateAborted,
+    };
+    const sfn_state *st = ST(s);
+    if (s->phase != SFN_PH_ENTER && aborted[st->type])
+        exec_emit(x, s, aborted[st->type], now, NULL);
+    sfn_strand *p = s->parent;
+    if (p && ST(p)->type == SFN_ST_MAP && s->iteration_started)
+        exec_emit(x, p, SFN_EV_MapIterationAborted, now,
+                  json_pack("{s:s,s:i}", "name", ST(p)->name, "index",
+                            (json_int_t)s->index));
+    s->phase = SFN_PH_DONE;
+    s->queued = false;
+    s->dirty = true;
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+void exec_state_work(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    exec_env e;
+    exec_env_init(&e, x, s, s->input);
+    switch (ST(s)->type) {
+    case SFN_ST_PASS: pass_work(x, s, &e, now); break;
+    case SFN_ST_TASK: task_work(x, s, &e, now); break;
+    case SFN_ST_CHOICE: choice_work(x, s, &e, now); break;
+    case SFN_ST_WAIT: wait_work(x, s, &e, now); break;
+    case SFN_ST_SUCCEED: succeed_work(x, s, &e, now); break;
+    case SFN_ST_FAIL: fail_work(x, s, &e, now); break;
+    case SFN_ST_PARALLEL: parallel_work(x, s, &e, now); break;
+    case SFN_ST_MAP: map_work(x, s, &e, now); break;
+    }
+    exec_env_done(&e);
+}
+
+void exec_iteration_begin(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    if (s->parent && !s->iteration_started &&
+        ST(s->parent)->type == SFN_ST_MAP)
+        iteration_started(x, s, now);
+}
+
+void exec_timer_fired(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    if (s->phase == SFN_PH_TASK) {
+        if (s->wake_ms && now >= s->wake_ms)
+            task_timed_out(x, s, now);
+        return;
+    }
+    if (s->phase != SFN_PH_TIMER || now < s->wake_ms)
+        return;
+    if (ST(s)->type == SFN_ST_WAIT) {
+        wait_exit(x, s, now);
+        return;
+    }
+    s->phase = SFN_PH_WORK; /* a retry's back-off is over */
+    exec_push_ready(x, s);
+}

@@ -1,0 +1,162 @@
+/* sfn_exec.h: the executor: advances one execution of a compiled graph.
+ * No I/O, no threads, no wall clock: time comes in as arguments, random
+ * numbers from a seeded generator, and everything the outside world must do
+ * (run a task, arm a timer) goes out as an effect.  The engine persists the
+ * events and dirty strands of a step before it performs its effects.
+ *
+ * An execution is a tree of strands: the top-level States block is strand
+ * 0; each Parallel branch and each Map iteration runs in a child strand.
+ * Strands are advanced depth first (a child runs until it blocks or ends
+ * before its next sibling starts), which gives AWS's event order for
+ * sequential work and interleaves strands only where they wait.
+ *
+ * Ownership: an sfn_execution and everything in it belongs to one engine
+ * thread.  json_t arguments are borrowed unless a name ends in _new. */
+#ifndef SFN_EXEC_H
+#define SFN_EXEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sfn_asl.h"
+#include "sfn_events.h"
+
+typedef enum {
+    SFN_EXEC_RUNNING,
+    SFN_EXEC_SUCCEEDED,
+    SFN_EXEC_FAILED,
+    SFN_EXEC_TIMED_OUT,
+    SFN_EXEC_ABORTED
+} sfn_exec_status;
+
+const char *sfn_exec_status_name(sfn_exec_status s); /* "RUNNING", ... */
+
+typedef enum {
+    SFN_PH_ENTER,    /* about to enter `state`                             */
+    SFN_PH_WORK,     /* entered; (re)start the state's work (retry lands)  */
+    SFN_PH_TIMER,    /* parked until wake_ms (Wait, retry back-off)         */
+    SFN_PH_TASK,     /* task effect out, awaiting its result               */
+    SFN_PH_CHILDREN, /* Parallel/Map awaiting its child strands            */
+    SFN_PH_DONE      /* finished: output or error set                      */
+} sfn_phase;
+
+/* Per-execution limits; defaults are AWS's (sfn_exec_limits_default). */
+typedef struct sfn_exec_limits {
+    int64_t history_events_max; /* 25,000                                  */
+    size_t payload_bytes_max;   /* 262,144                                 */
+} sfn_exec_limits;
+
+sfn_exec_limits sfn_exec_limits_default(void);
+
+typedef struct sfn_strand sfn_strand;
+struct sfn_strand {
+    uint32_t id;
+    sfn_strand *parent;          /* NULL for strand 0                      */
+    uint32_t index;              /* branch / item index in the parent      */
+    const sfn_block *block;
+    int state;                   /* index in block                         */
+    sfn_phase phase;
+    json_t *input;               /* raw input of the current state (owned) */
+    json_t *effective;           /* task input after Parameters (owned)    */
+    json_t *items;               /* Map: the items array (owned)           */
+    bool iteration_started;      /* Map child: MapIterationStarted emitted */
+    int64_t wake_ms;             /* SFN_PH_TIMER                            */
+    int64_t entered_event;       /* id of the state's Entered event        */
+    int64_t prev_event;          /* last event of this strand              */
+    int64_t entered_ms;          /* $$.State.EnteredTime                    */
+    uint32_t attempt;            /* task attempt within this visit, from 0 */
+    uint32_t retry_total;        /* $$.State.RetryCount                     */
+    uint32_t *retry_counts;      /* per retrier of the current state       */
+    json_t *vars;                /* this scope's variables (owned object)  */
+    /* Parallel / Map children */
+    sfn_strand **children;
+    uint32_t n_children, next_child, running, done, failed;
+    uint32_t max_concurrency;    /* 0 = unbounded                          */
+    uint32_t tolerated_count;
+    double tolerated_pct;        /* < 0 when not set                        */
+    json_t *results;             /* array of child outputs (owned)         */
+    /* result of a finished strand */
+    json_t *output;
+    char *error, *cause;
+    bool failed_flag;
+    bool dirty;
+    bool queued;
+};
+
+typedef enum { SFN_EFFECT_TASK, SFN_EFFECT_TIMER } sfn_effect_kind;
+
+typedef struct sfn_effect {
+    sfn_effect_kind kind;
+    uint32_t strand;
+    uint32_t attempt;
+    int64_t wake_ms;         /* TIMER                                       */
+    const sfn_state *state;  /* TASK                                        */
+    json_t *payload;         /* TASK: effective input (owned)              */
+    int64_t timeout_s;       /* TASK: 0 = none                             */
+} sfn_effect;
+
+typedef struct sfn_execution {
+    /* identity (owned strings) */
+    char *arn, *name, *machine_arn, *machine_name, *role_arn;
+    sfn_graph *graph;           /* owned reference                          */
+    json_t *input;              /* execution input (owned)                  */
+    int64_t start_ms, stop_ms, deadline_ms;
+    sfn_exec_status status;
+    json_t *output;             /* when SUCCEEDED (owned)                   */
+    char *error, *cause;        /* when FAILED / TIMED_OUT / ABORTED        */
+    int64_t next_event_id;
+    uint64_t rng;               /* splitmix64 state (jitter)                */
+    sfn_exec_limits limits;
+
+    sfn_strand **strands;       /* by id                                    */
+    uint32_t n_strands, cap_strands;
+    uint32_t *ready;            /* LIFO of strand ids ready to advance      */
+    uint32_t n_ready, cap_ready;
+
+    /* output of a step: drained by the engine after each commit */
+    sfn_event *events;
+    size_t n_events, cap_events;
+    sfn_effect *effects;
+    size_t n_effects, cap_effects;
+} sfn_execution;
+
+/* Creates an execution (not yet started).  graph: new reference taken.
+ * input: borrowed (copied by reference).  Returns NULL on ENOMEM. */
+sfn_execution *sfn_exec_new(sfn_graph *graph, const char *arn,
+                            const char *name, const char *machine_arn,
+                            const char *machine_name, json_t *input,
+                            int64_t start_ms, uint64_t seed);
+void sfn_exec_free(sfn_execution *x);
+
+/* Emits ExecutionStarted and makes strand 0 ready. */
+sfn_rc sfn_exec_start(sfn_execution *x, int64_t now_ms);
+
+/* Advances ready strands until none is ready, the execution ends, or
+ * `budget` state transitions were made.  Returns the number of
+ * transitions made. */
+int sfn_exec_run(sfn_execution *x, int64_t now_ms, int budget);
+
+/* Delivers a task result for `strand` (attempt must match, else ignored:
+ * a stale re-delivery after recovery).  ok: result (borrowed); failure:
+ * error / cause. */
+sfn_rc sfn_exec_task_done(sfn_execution *x, uint32_t strand,
+                          uint32_t attempt, json_t *result, const char *error,
+                          const char *cause, int64_t now_ms);
+
+/* A timer armed by an effect has fired. */
+sfn_rc sfn_exec_timer(sfn_execution *x, uint32_t strand, int64_t now_ms);
+
+/* StopExecution: aborts every running state and ends ABORTED. */
+sfn_rc sfn_exec_stop(sfn_execution *x, const char *error, const char *cause,
+                     int64_t now_ms);
+
+/* Execution-level TimeoutSeconds elapsed. */
+sfn_rc sfn_exec_timeout(sfn_execution *x, int64_t now_ms);
+
+/* Events and effects produced since the last drain.  The engine takes
+ * ownership of them (free each event's details / effect's payload) and
+ * resets the counts with sfn_exec_drain. */
+void sfn_exec_drain(sfn_execution *x);
+
+#endif
