@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sfn_asl.h"
 #include "sfn_clock.h"
 #include "sfn_store.h"
-
-int sfn_cli_load(int argc, char **argv);
 
 static const char load_usage[] =
     "usage: stepd load [--db PATH] [--name NAME] [--type STANDARD|EXPRESS] "
@@ -20,37 +19,6 @@ static const char load_usage[] =
     "  Validates each definition and stores it as a state machine named\n"
     "  after the file (without .asl.json / .json) or NAME (one file only).\n"
     "  --db PATH   SQLite database (default: stepd.db)\n";
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *grown = realloc(buf, cap *= 2);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            errno = ENOMEM;
-        }
-        buf = grown;
-    }
-    int failed = ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (!buf || failed) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 /* "samples/order-saga.asl.json" -> "order-saga" (malloc'd). */
 static char *name_from_path(const char *path)
@@ -71,19 +39,11 @@ static char *name_from_path(const char *path)
     return name;
 }
 
-static void print_diags(const char *file, const sfn_diags *d)
-{
-    for (size_t i = 0; i < d->count; i++)
-        fprintf(stderr, "%s:%s: %s%s: %s\n", file, d->items[i].location,
-                d->items[i].severity == SFN_SEV_WARNING ? "warning: " : "",
-                d->items[i].code, d->items[i].message);
-}
-
 static int load_one(sfn_store *store, const char *file, const char *name,
                     const char *type)
 {
     size_t len = 0;
-    char *text = read_file(file, &len);
+    char *text = sfn_cli_read_file(file, &len);
     if (!text) {
         fprintf(stderr, "stepd load: cannot read '%s': %s\n", file,
                 strerror(errno));
@@ -95,7 +55,7 @@ static int load_one(sfn_store *store, const char *file, const char *name,
     sfn_asl_opts opts = {0};
     int status = 0;
     if (sfn_asl_compile_text(text, len, &opts, &diags, &g) != SFN_OK) {
-        print_diags(file, &diags);
+        sfn_cli_print_diags(stderr, sfn_cli_display_name(file), &diags, false);
         status = 1;
         goto out;
     }

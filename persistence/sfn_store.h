@@ -69,4 +69,93 @@ sfn_rc sfn_store_list_machines(sfn_store *s,
 sfn_rc sfn_store_delete_machine(sfn_store *s, const char *name,
                                 sfn_error *err);
 
+/* ---- executions, history events and engine snapshots ------------------ */
+
+/* Execution status codes as stored (the engine maps its own enum). */
+enum { SFN_STORE_RUNNING = 0 };
+
+typedef struct sfn_exec_rec {
+    int64_t id;          /* store-assigned                                  */
+    char *arn;
+    char *machine;       /* state machine name                              */
+    int64_t revision;    /* definition revision it runs on                  */
+    char *name;
+    int status;          /* engine-defined; 0 = running                     */
+    char *input;         /* JSON text                                       */
+    char *output;        /* JSON text or NULL                               */
+    char *error, *cause; /* NULL when none                                  */
+    int64_t start_ms, stop_ms; /* stop 0 while running                      */
+    int64_t next_event;  /* id the next history event gets                  */
+    int64_t wake_ms;     /* earliest timer, 0 = none                        */
+} sfn_exec_rec;
+
+void sfn_exec_rec_free(sfn_exec_rec *r); /* frees members only */
+
+/* One history event as stored: type is an engine-defined code, details
+ * JSON text (or NULL). */
+typedef struct sfn_store_event {
+    int64_t id, prev, ts_ms;
+    int type;
+    const char *details;
+} sfn_store_event;
+
+/* Group commit: every write between begin and commit is one transaction.
+ * Nothing written is visible to readers (or durable) before commit. */
+sfn_rc sfn_store_begin(sfn_store *s, sfn_error *err);
+sfn_rc sfn_store_commit(sfn_store *s, sfn_error *err);
+void sfn_store_rollback(sfn_store *s);
+
+/* Inserts a new execution (rec->id is ignored and set on success).
+ * SFN_EINVAL (cause names the ARN) when the ARN already exists. */
+sfn_rc sfn_store_insert_execution(sfn_store *s, sfn_exec_rec *rec,
+                                  sfn_error *err);
+/* Writes status, output, error, cause, stop_ms, next_event and wake_ms. */
+sfn_rc sfn_store_update_execution(sfn_store *s, const sfn_exec_rec *rec,
+                                  sfn_error *err);
+sfn_rc sfn_store_append_events(sfn_store *s, int64_t exec_id,
+                               const sfn_store_event *ev, size_t n,
+                               sfn_error *err);
+/* Engine snapshot rows: opaque text per (execution, key). */
+sfn_rc sfn_store_put_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
+                              const char *data, sfn_error *err);
+sfn_rc sfn_store_delete_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
+                                 sfn_error *err);
+/* Deletes every snapshot row of an execution (it has ended). */
+sfn_rc sfn_store_clear_snapshots(sfn_store *s, int64_t exec_id,
+                                 sfn_error *err);
+
+/* Reads.  get by ARN; SFN_ENOTFOUND when absent. */
+sfn_rc sfn_store_get_execution(sfn_store *s, const char *arn,
+                               sfn_exec_rec *out, sfn_error *err);
+/* The ARN of the most recent execution named `name` (any machine);
+ * *arn_out malloc'd.  SFN_ENOTFOUND when none. */
+sfn_rc sfn_store_find_execution(sfn_store *s, const char *name,
+                                char **arn_out, sfn_error *err);
+/* Running executions whose wake_ms is set and <= until_ms (due timers),
+ * soonest first. */
+sfn_rc sfn_store_list_due(sfn_store *s, int64_t until_ms,
+                          int (*cb)(const sfn_exec_rec *r, void *ud),
+                          void *ud, sfn_error *err);
+/* Earliest wake_ms of a running execution, 0 when none. */
+int64_t sfn_store_next_wake(sfn_store *s);
+/* Every execution with status 0 (running), oldest first. */
+sfn_rc sfn_store_list_running(sfn_store *s,
+                              int (*cb)(const sfn_exec_rec *r, void *ud),
+                              void *ud, sfn_error *err);
+sfn_rc sfn_store_load_snapshots(sfn_store *s, int64_t exec_id,
+                                int (*cb)(int64_t key, const char *data,
+                                          void *ud),
+                                void *ud, sfn_error *err);
+/* History in id order (reverse when asked), starting after `after_id`
+ * (before it when reverse; 0 = from the start/end), at most `limit` events
+ * (0 = all). */
+sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
+                             size_t limit, bool reverse,
+                             int (*cb)(const sfn_store_event *e, void *ud),
+                             void *ud, sfn_error *err);
+
+/* Sizes for benchmarks: bytes used by the database file (page_count *
+ * page_size), 0 on error. */
+int64_t sfn_store_size_bytes(sfn_store *s);
+
 #endif

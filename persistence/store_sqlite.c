@@ -28,16 +28,48 @@ static const char *const migrations[] = {
     "  created_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (name, revision)"
     ") WITHOUT ROWID;",
+    /* 2: executions, their history and the engine's snapshot rows.  Event
+     * types are small integers (the engine's append-only enum) to keep the
+     * hot table narrow. */
+    "CREATE TABLE executions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  arn TEXT NOT NULL UNIQUE,"
+    "  machine TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  input TEXT NOT NULL,"
+    "  output TEXT, error TEXT, cause TEXT,"
+    "  start_ms INTEGER NOT NULL,"
+    "  stop_ms INTEGER NOT NULL DEFAULT 0,"
+    "  next_event INTEGER NOT NULL,"
+    "  wake_ms INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX executions_running ON executions(status, wake_ms);"
+    "CREATE INDEX executions_machine ON executions(machine, start_ms);"
+    "CREATE TABLE events ("
+    "  exec INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  prev INTEGER NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  details TEXT,"
+    "  PRIMARY KEY (exec, id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE snapshots ("
+    "  exec INTEGER NOT NULL,"
+    "  key INTEGER NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  PRIMARY KEY (exec, key)"
+    ") WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-struct sfn_store {
-    sqlite3 *db;
-};
+#include "store_internal.h"
 
 int sfn_store_schema_latest(void) { return N_MIGRATIONS; }
 
-static sfn_rc db_error(sfn_store *s, sfn_error *err, const char *what)
+sfn_rc sfn__store_db_error(sfn_store *s, sfn_error *err, const char *what)
 {
     return sfn_error_set(err, SFN_EIO, NULL, -1, "%s: %s", what,
                          s && s->db ? sqlite3_errmsg(s->db) : "no database");
@@ -70,7 +102,7 @@ static sfn_rc migrate(sfn_store *s, sfn_error *err)
         pragma_int(s->db, "PRAGMA application_id", &app_id) != SQLITE_OK ||
         pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &tables) !=
             SQLITE_OK)
-        return db_error(s, err, "cannot read the database header");
+        return sfn__store_db_error(s, err, "cannot read the database header");
     if (tables > 0 && app_id != SFN_STORE_APP_ID)
         return sfn_error_set(err, SFN_EIO, NULL, -1,
                              "not a stepd database (it already holds other "
@@ -89,7 +121,7 @@ static sfn_rc migrate(sfn_store *s, sfn_error *err)
             sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) ||
             sqlite3_exec(s->db, pragma, NULL, NULL, NULL) ||
             sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) {
-            sfn_rc rc = db_error(s, err, "schema migration failed");
+            sfn_rc rc = sfn__store_db_error(s, err, "schema migration failed");
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
@@ -123,7 +155,7 @@ sfn_rc sfn_store_open(const char *path, const sfn_store_opts *opts,
                               " PRAGMA foreign_keys=ON;";
     if (!opts->read_only &&
         sqlite3_exec(s->db, setup, NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(s, err, "cannot configure the database");
+        rc = sfn__store_db_error(s, err, "cannot configure the database");
         goto fail;
     }
     if (!opts->read_only && (rc = migrate(s, err)) != SFN_OK)
@@ -139,6 +171,8 @@ void sfn_store_close(sfn_store *s)
 {
     if (!s)
         return;
+    for (int i = 0; i < SFN__STMT_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -188,7 +222,7 @@ sfn_rc sfn_store_get_machine(sfn_store *s, const char *name, int64_t revision,
                      : MACHINE_COLS "WHERE m.name = ?1 AND "
                                     "r.revision = m.latest_revision";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "get machine");
+        return sfn__store_db_error(s, err, "get machine");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (revision > 0)
         sqlite3_bind_int64(st, 2, revision);
@@ -200,7 +234,7 @@ sfn_rc sfn_store_get_machine(sfn_store *s, const char *name, int64_t revision,
         rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                            "state machine '%s' does not exist", name);
     else
-        rc = db_error(s, err, "get machine");
+        rc = sfn__store_db_error(s, err, "get machine");
     sqlite3_finalize(st);
     return rc;
 }
@@ -211,7 +245,7 @@ static sfn_rc exec_bound(sfn_store *s, const char *sql, const char *a,
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "prepare");
+        return sfn__store_db_error(s, err, "prepare");
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, n);
     if (b)
@@ -222,7 +256,7 @@ static sfn_rc exec_bound(sfn_store *s, const char *sql, const char *a,
     sqlite3_bind_int64(st, 5, t);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
-    return step == SQLITE_DONE ? SFN_OK : db_error(s, err, "write");
+    return step == SQLITE_DONE ? SFN_OK : sfn__store_db_error(s, err, "write");
 }
 
 sfn_rc sfn_store_put_machine(sfn_store *s, const char *name, const char *type,
@@ -230,7 +264,7 @@ sfn_rc sfn_store_put_machine(sfn_store *s, const char *name, const char *type,
                              int64_t *revision_out, sfn_error *err)
 {
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_error(s, err, "begin");
+        return sfn__store_db_error(s, err, "begin");
     sfn_machine_rec cur = {0};
     int64_t rev = 1;
     sfn_rc rc = sfn_store_get_machine(s, name, 0, &cur, err);
@@ -263,7 +297,7 @@ sfn_rc sfn_store_put_machine(sfn_store *s, const char *name, const char *type,
     }
 commit:
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_error(s, err, "commit");
+        rc = sfn__store_db_error(s, err, "commit");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
     }
@@ -281,7 +315,7 @@ sfn_rc sfn_store_list_machines(sfn_store *s,
                            MACHINE_COLS "WHERE r.revision = m.latest_revision"
                                         " ORDER BY m.name",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "list machines");
+        return sfn__store_db_error(s, err, "list machines");
     sfn_rc rc = SFN_OK;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -294,7 +328,7 @@ sfn_rc sfn_store_list_machines(sfn_store *s,
             break;
     }
     if (rc == SFN_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = db_error(s, err, "list machines");
+        rc = sfn__store_db_error(s, err, "list machines");
     sqlite3_finalize(st);
     return rc;
 }
@@ -305,12 +339,12 @@ sfn_rc sfn_store_delete_machine(sfn_store *s, const char *name,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "DELETE FROM machines WHERE name = ?1", -1,
                            &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "delete machine");
+        return sfn__store_db_error(s, err, "delete machine");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
-        return db_error(s, err, "delete machine");
+        return sfn__store_db_error(s, err, "delete machine");
     if (sqlite3_changes(s->db) == 0)
         return sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                              "state machine '%s' does not exist", name);

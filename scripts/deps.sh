@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libjansson-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev
-      clang libclang-rt-dev)
+      clang libclang-rt-dev graphviz)
 
 missing=()
 for p in "${PKGS[@]}"; do

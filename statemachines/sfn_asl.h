@@ -213,6 +213,8 @@ struct sfn_block {
     char *pointer;      /* "" for the top level, "/States/P/Branches/0" ... */
     sfn_block *parent;  /* NULL at top level                                */
     const sfn_state *owner; /* the Parallel / Map state, NULL at top level  */
+    json_t *index;      /* state name -> integer index (owned); lookups by
+                           name are O(1) through sfn_block_find            */
 };
 
 typedef struct sfn_graph sfn_graph;
@@ -231,6 +233,9 @@ struct sfn_graph {
 typedef struct sfn_asl_opts {
     bool strict_asl;    /* reject stepd extensions (later issues)           */
     bool warnings;      /* also collect WARNING diagnostics                 */
+    bool express;       /* EXPRESS machine: rejects the .sync and
+                           .waitForTaskToken integration patterns, which
+                           AWS refuses for Express workflows               */
 } sfn_asl_opts;
 
 /* Parses `len` bytes of JSON text and compiles it.  On success returns

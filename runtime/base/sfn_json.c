@@ -38,34 +38,54 @@ static void put(buf *b, const char *s, size_t n)
 
 static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
 
+/* Positional rendering of a %e string's value with `digits` significant
+ * digits, as JavaScript does for exponents in (-7, 21). */
+static void positional(double d, int digits, int exp, char *out, size_t size)
+{
+    int decimals = digits - 1 - exp;
+    snprintf(out, size, "%.*f", decimals > 0 ? decimals : 0, d);
+    if (!strchr(out, '.'))
+        strncat(out, ".0", size - strlen(out) - 1);
+}
+
 char *sfn_json_format_real(double d, char *out, size_t size)
 {
     if (!isfinite(d)) {
         snprintf(out, size, "null");
         return out;
     }
-    /* shortest significant-digit count that reads back exactly */
-    int prec = 1;
+    /* hot path: integral values print without printf */
+    if (d == floor(d) && fabs(d) < 1e15) {
+        snprintf(out, size, "%lld.0", (long long)d);
+        return out;
+    }
+    /* fewest significant digits that read back exactly: 15 suffice for
+     * every decimal literal of up to 15 digits, so try that first */
+    int prec = 15;
     for (; prec < 17; prec++) {
-        snprintf(out, size, "%.*e", prec - 1, d);
+        snprintf(out, size, "%.*g", prec, d);
         if (strtod(out, NULL) == d)
             break;
     }
-    snprintf(out, size, "%.*e", prec - 1, d);
-    int exp = atoi(strchr(out, 'e') + 1);
-    /* positional notation in the range JavaScript uses, exponent outside */
+    if (prec == 17)
+        snprintf(out, size, "%.17g", d);
+    char *e = strpbrk(out, "eE");
+    if (!e)
+        return out; /* %g chose positional: already the shortest form */
+    int exp = atoi(e + 1);
     if (exp > -7 && exp < 21) {
-        int decimals = prec - 1 - exp;
-        snprintf(out, size, "%.*f", decimals > 0 ? decimals : 0, d);
-        if (!strchr(out, '.'))
-            strncat(out, ".0", size - strlen(out) - 1);
-    } else {
-        /* "1e-07" -> "1e-7", as JavaScript and Java print exponents */
-        char *e = strchr(out, 'e') + 2, *z = e;
-        while (*z == '0' && z[1])
-            z++;
-        memmove(e, z, strlen(z) + 1);
+        /* count the significant digits %g kept, then go positional */
+        int digits = 0;
+        for (char *p = out; p < e; p++)
+            digits += *p >= '0' && *p <= '9';
+        positional(d, digits, exp, out, size);
+        return out;
     }
+    /* "1e-07" -> "1e-7", as JavaScript and Java print exponents */
+    char *z = e + 2;
+    while (*z == '0' && z[1])
+        z++;
+    memmove(e + 2, z, strlen(z) + 1);
     return out;
 }
 

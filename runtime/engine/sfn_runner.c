@@ -130,7 +130,9 @@ sfn_rc sfn_run_memory(sfn_graph *graph, json_t *input,
     while (rc == SFN_OK && r.x->status == SFN_EXEC_RUNNING) {
         made += sfn_exec_run(r.x, r.now, 4096);
         keep_events(&r);
-        do_effects(&r);
+        /* a task result may raise new effects (a retry's timer) */
+        while (r.x->n_effects && r.x->status == SFN_EXEC_RUNNING)
+            do_effects(&r);
         keep_events(&r);
         if (made > max) {
             rc = SFN_ELIMIT;

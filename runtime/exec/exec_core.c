@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* JSONata-mode states are rejected at start until the evaluator lands. */
+const bool sfn_exec_jsonata_ready = false;
+
 static const char *const status_names[] = {"RUNNING", "SUCCEEDED", "FAILED",
                                            "TIMED_OUT", "ABORTED"};
 
@@ -53,7 +56,7 @@ sfn_execution *sfn_exec_new(sfn_graph *graph, const char *arn,
     return x;
 }
 
-static void strand_free(sfn_strand *s)
+void exec_strand_free(sfn_strand *s)
 {
     if (!s)
         return;
@@ -86,7 +89,7 @@ void sfn_exec_free(sfn_execution *x)
         return;
     sfn_exec_drain(x);
     for (uint32_t i = 0; i < x->n_strands; i++)
-        strand_free(x->strands[i]);
+        exec_strand_free(x->strands[i]);
     free(x->strands);
     free(x->ready);
     free(x->events);
@@ -137,6 +140,7 @@ sfn_strand *exec_strand_new(sfn_execution *x, sfn_strand *parent,
         return NULL;
     s->id = x->n_strands;
     s->parent = parent;
+    s->parent_id = parent ? (int64_t)parent->id : -1;
     s->index = index;
     s->block = block;
     s->state = block->start;
@@ -228,9 +232,22 @@ void exec_exit_state(sfn_execution *x, sfn_strand *s, json_t *output_new,
                      json_t *assigned, int next, int64_t now)
 {
     const sfn_state *st = &s->block->states[s->state];
+    json_t *text = exec_json_text(output_new);
+    if (json_string_length(text) > x->limits.payload_bytes_max) {
+        /* a state's output over the limit is terminal (AWS docs) */
+        char cause[256];
+        snprintf(cause, sizeof cause,
+                 "The state/task '%s' returned a result with a size exceeding "
+                 "the maximum number of bytes service limit.", st->name);
+        json_decref(text);
+        json_decref(output_new);
+        exec_finish(x, SFN_EXEC_FAILED, NULL, "States.DataLimitExceeded",
+                    cause, now);
+        return;
+    }
     json_t *d = json_object();
     json_object_set_new(d, "name", json_string(st->name));
-    json_object_set_new(d, "output", exec_json_text(output_new));
+    json_object_set_new(d, "output", text);
     json_object_set_new(d, "outputDetails",
                         json_pack("{s:b}", "truncated", 0));
     if (assigned && json_object_size(assigned)) {
@@ -310,7 +327,8 @@ void exec_finish(sfn_execution *x, sfn_exec_status st, json_t *output,
     set_str(&x->cause, cause);
     x->n_ready = 0;
     for (uint32_t i = 0; i < x->n_strands; i++)
-        x->strands[i]->queued = false;
+        if (x->strands[i])
+            x->strands[i]->queued = false;
 }
 
 void exec_strand_succeed(sfn_execution *x, sfn_strand *s,
@@ -374,6 +392,8 @@ int sfn_exec_run(sfn_execution *x, int64_t now_ms, int budget)
     int made = 0;
     while (x->status == SFN_EXEC_RUNNING && x->n_ready && made < budget) {
         sfn_strand *s = x->strands[x->ready[--x->n_ready]];
+        if (!s)
+            continue;
         s->queued = false;
         if (s->phase == SFN_PH_ENTER) {
             enter_state(x, s, now_ms);
@@ -388,7 +408,8 @@ int sfn_exec_run(sfn_execution *x, int64_t now_ms, int budget)
 
 sfn_rc sfn_exec_timer(sfn_execution *x, uint32_t id, int64_t now_ms)
 {
-    if (id >= x->n_strands || x->status != SFN_EXEC_RUNNING)
+    if (id >= x->n_strands || !x->strands[id] ||
+        x->status != SFN_EXEC_RUNNING)
         return SFN_ENOTFOUND;
     sfn_strand *s = x->strands[id];
     if (s->phase != SFN_PH_TIMER && s->phase != SFN_PH_TASK)
@@ -401,7 +422,8 @@ sfn_rc sfn_exec_task_done(sfn_execution *x, uint32_t id, uint32_t attempt,
                           json_t *result, const char *error,
                           const char *cause, int64_t now_ms)
 {
-    if (id >= x->n_strands || x->status != SFN_EXEC_RUNNING)
+    if (id >= x->n_strands || !x->strands[id] ||
+        x->status != SFN_EXEC_RUNNING)
         return SFN_ENOTFOUND;
     sfn_strand *s = x->strands[id];
     if (s->phase != SFN_PH_TASK || s->attempt != attempt)
@@ -415,7 +437,8 @@ static void abort_all(sfn_execution *x, int64_t now)
 {
     /* innermost first, so an iteration's abort precedes its Map's */
     for (uint32_t i = x->n_strands; i-- > 0;)
-        exec_strand_abort(x, x->strands[i], now);
+        if (x->strands[i])
+            exec_strand_abort(x, x->strands[i], now);
 }
 
 sfn_rc sfn_exec_stop(sfn_execution *x, const char *error, const char *cause,

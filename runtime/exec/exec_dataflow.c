@@ -2,7 +2,9 @@
  * variable lookup through scopes, payload templates, InputPath /
  * ResultPath / OutputPath and Assign. */
 #include "exec_internal.h"
+#include "exec_flow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,19 +19,35 @@ static json_t *lookup_var(void *ud, const char *name)
     return NULL;
 }
 
+/* $$.State carries RetryCount only in states that can be retried: the
+ * AWS recordings of a Pass state's $$.State (context_object input_path,
+ * base query_context_object_values) hold just Name and EnteredTime, while
+ * the docs show RetryCount for a Task.  Member order is AWS's. */
+static json_t *build_state_context(exec_env *e)
+{
+    char entered[40];
+    exec_format_timestamp(e->s->entered_ms, entered, sizeof entered);
+    json_t *st = json_pack("{s:s,s:s}", "Name", e->st ? e->st->name : "",
+                           "EnteredTime", entered);
+    if (st && e->st &&
+        (e->st->type == SFN_ST_TASK || e->st->type == SFN_ST_PARALLEL ||
+         e->st->type == SFN_ST_MAP))
+        json_object_set_new(st, "RetryCount",
+                            json_integer((json_int_t)e->s->retry_total));
+    return st;
+}
+
 static json_t *build_context(exec_env *e)
 {
     sfn_execution *x = e->x;
-    char start[40], entered[40];
+    char start[40];
     exec_format_timestamp(x->start_ms, start, sizeof start);
-    exec_format_timestamp(e->s->entered_ms, entered, sizeof entered);
     json_t *ctx = json_pack(
-        "{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s},s:{s:s,s:s,s:i}}",
-        "Execution", "Id", x->arn, "Input", x->input, "StartTime", start,
-        "Name", x->name, "RoleArn", x->role_arn ? x->role_arn : "",
-        "RedriveCount", 0, "StateMachine", "Id", x->machine_arn, "Name",
-        x->machine_name, "State", "EnteredTime", entered, "Name",
-        e->st ? e->st->name : "", "RetryCount", (json_int_t)e->s->retry_total);
+        "{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s},s:o}", "Execution", "Id",
+        x->arn, "Input", x->input, "StartTime", start, "Name", x->name,
+        "RoleArn", x->role_arn ? x->role_arn : "", "RedriveCount", 0,
+        "StateMachine", "Id", x->machine_arn, "Name", x->machine_name,
+        "State", build_state_context(e));
     if (ctx && e->map_value)
         json_object_set_new(ctx, "Map",
                             json_pack("{s:{s:i,s:O}}", "Item", "Index",
@@ -78,15 +96,34 @@ static void need_ctx_cb(const sfn_jsonpath *p, void *ud)
         *(int *)ud = 1;
 }
 
-static json_t *eval_leaf(exec_env *e, const sfn_tpl *t, sfn_error *err)
+void exec_field_not_found(sfn_error *err, const sfn_jsonpath *p,
+                          const char *field, json_t *doc)
+{
+    char *text = doc ? sfn_json_dumps(doc, 0) : NULL;
+    sfn_error_set(err, SFN_ERUNTIME, "States.Runtime", -1,
+                  "The JSONPath '%s' specified for the field '%s' could not "
+                  "be found in the input '%s'",
+                  sfn_jsonpath_text(p), field, text ? text : "null");
+    free(text);
+}
+
+/* A `.$` member.  A path that selects nothing is worded as AWS words it
+ * for a payload template field (scenarios invalid_jsonpath, recorded):
+ * the field is the member's key with its `.$`. */
+static json_t *eval_leaf(exec_env *e, const sfn_tpl *t, const char *key,
+                         sfn_error *err)
 {
     json_t *out = NULL;
     if (t->kind == SFN_TPL_PATH) {
         if (ensure_context(e, t->path, err) != SFN_OK)
             return NULL;
-        if (sfn_jsonpath_eval(t->path, &e->expr, &out, err) != SFN_OK)
-            return NULL;
-        return out;
+        sfn_rc rc = sfn_jsonpath_eval(t->path, &e->expr, &out, err);
+        if (rc == SFN_ENOTFOUND && key) {
+            char field[SFN_ERROR_NAME_MAX];
+            snprintf(field, sizeof field, "%s.$", key);
+            exec_field_not_found(err, t->path, field, e->expr.input);
+        }
+        return rc == SFN_OK ? out : NULL;
     }
     if (t->kind == SFN_TPL_INTRINSIC) {
         int need = 0;
@@ -104,7 +141,8 @@ static json_t *eval_leaf(exec_env *e, const sfn_tpl *t, sfn_error *err)
     return NULL;
 }
 
-json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err)
+static json_t *tpl_eval(exec_env *e, const sfn_tpl *t, const char *key,
+                        sfn_error *err)
 {
     if (!t)
         return json_incref(e->expr.input);
@@ -114,7 +152,7 @@ json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err)
     case SFN_TPL_OBJECT: {
         json_t *o = json_object();
         for (size_t i = 0; o && i < t->count; i++) {
-            json_t *v = exec_tpl_eval(e, t->items[i], err);
+            json_t *v = tpl_eval(e, t->items[i], t->keys[i], err);
             if (!v) {
                 json_decref(o);
                 return NULL;
@@ -126,7 +164,7 @@ json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err)
     case SFN_TPL_ARRAY: {
         json_t *a = json_array();
         for (size_t i = 0; a && i < t->count; i++) {
-            json_t *v = exec_tpl_eval(e, t->items[i], err);
+            json_t *v = tpl_eval(e, t->items[i], key, err);
             if (!v) {
                 json_decref(a);
                 return NULL;
@@ -136,8 +174,13 @@ json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err)
         return a;
     }
     default:
-        return eval_leaf(e, t, err);
+        return eval_leaf(e, t, key, err);
     }
+}
+
+json_t *exec_tpl_eval(exec_env *e, const sfn_tpl *t, sfn_error *err)
+{
+    return tpl_eval(e, t, NULL, err);
 }
 
 json_t *exec_apply_path(exec_env *e, const sfn_jsonpath *p, bool is_null,

@@ -65,6 +65,7 @@ void exec_push_ready(sfn_execution *x, sfn_strand *s);
 sfn_strand *exec_strand_new(sfn_execution *x, sfn_strand *parent,
                             const sfn_block *block, uint32_t index,
                             json_t *input);
+void exec_strand_free(sfn_strand *s); /* NULL ok */
 sfn_effect *exec_effect(sfn_execution *x, sfn_effect_kind kind,
                         sfn_strand *s);
 /* {"<key>": text, "<key>Details": {"truncated": false}}: new reference. */

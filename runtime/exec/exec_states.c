@@ -2,6 +2,7 @@
  * Choice, Wait, Succeed, Fail, Parallel, Map), and the error path shared by
  * all of them: uncatchable States.Runtime, then Retry, then Catch. */
 #include "exec_internal.h"
+#include "exec_flow.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +13,9 @@
 
 static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
                         int64_t now);
-static void start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i);
+static size_t json_size(json_t *v);
+static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
+                            int64_t now);
 
 /* ---- errors: Retry, then Catch ---------------------------------------- */
 
@@ -79,11 +82,28 @@ static json_t *error_output(const char *error, const char *cause)
     return o;
 }
 
-static void runtime_failure(sfn_execution *x, const sfn_error *err,
-                            int64_t now)
+/* An uncatchable error ends the execution.  AWS prefixes the cause of a
+ * States.Runtime raised inside a state with the state's name and the id of
+ * its Entered event (asl.md 3.2, recorded). */
+static void runtime_failure(sfn_execution *x, sfn_strand *s,
+                            const sfn_error *err, int64_t now)
 {
-    exec_finish(x, SFN_EXEC_FAILED, NULL,
-                err->name[0] ? err->name : "States.Runtime", err->cause, now);
+    const char *name = err->name[0] ? err->name : "States.Runtime";
+    if (!s || strcmp(name, "States.Runtime")) {
+        exec_finish(x, SFN_EXEC_FAILED, NULL, name, err->cause, now);
+        return;
+    }
+    const char *state = ST(s)->name;
+    size_t n = strlen(state) + strlen(err->cause) + 128;
+    char *cause = malloc(n);
+    if (cause)
+        snprintf(cause, n,
+                 "An error occurred while executing the state '%s' (entered "
+                 "at the event id #%lld). %s",
+                 state, (long long)s->entered_event, err->cause);
+    exec_finish(x, SFN_EXEC_FAILED, NULL, name, cause ? cause : err->cause,
+                now);
+    free(cause);
 }
 
 static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
@@ -111,7 +131,7 @@ static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
         json_decref(eo);
         if (!out) {
             json_decref(assigned);
-            runtime_failure(x, &err, now);
+            runtime_failure(x, s, &err, now);
             return true;
         }
         exec_exit_state(x, s, out, assigned, c->next, now);
@@ -121,9 +141,14 @@ static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
     return false;
 }
 
-/* An error raised by the state's work (after its failure event). */
-static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
-                        const char *cause, int64_t now)
+/* An error raised by the state's work.  `failed` is the state's own
+ * failure event (ParallelStateFailed, MapStateFailed) or SFN_EV__COUNT: it
+ * is written only when no retrier takes the error, as AWS records for a
+ * retried Map (scenarios map_state_retry: no MapStateFailed between the
+ * attempts, one before ExecutionFailed). */
+static void state_error_ev(sfn_execution *x, sfn_strand *s, const char *error,
+                           const char *cause, sfn_event_type failed,
+                           int64_t now)
 {
     if (!error)
         error = ""; /* a Fail state without Error */
@@ -131,20 +156,32 @@ static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
         exec_finish(x, SFN_EXEC_FAILED, NULL, error, cause, now);
         return;
     }
-    if (try_retry(x, s, error, now) || try_catch(x, s, error, cause, now))
+    if (try_retry(x, s, error, now))
+        return;
+    if (failed != SFN_EV__COUNT)
+        exec_emit(x, s, failed, now, NULL);
+    if (try_catch(x, s, error, cause, now))
         return;
     exec_strand_fail(x, s, error, cause, now);
 }
 
-/* An error in a data-flow step: States.Runtime ends the execution, any
- * other name (ResultPathMatchFailure, IntrinsicFailure, ...) goes through
- * the state's Retry/Catch. */
+static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
+                        const char *cause, int64_t now)
+{
+    state_error_ev(x, s, error, cause, SFN_EV__COUNT, now);
+}
+
+/* An error in a data-flow step: States.Runtime (a path that selects
+ * nothing, a bad *Path value) ends the execution as AWS records; any other
+ * name goes through the state's Retry/Catch.  Decision (asl.md 12.2):
+ * States.ResultPathMatchFailure and States.IntrinsicFailure stay catchable
+ * as the AWS docs list them; no recording contradicts it. */
 static void flow_error(sfn_execution *x, sfn_strand *s, const sfn_error *err,
                        int64_t now)
 {
     const char *name = err->name[0] ? err->name : "States.Runtime";
     if (!strcmp(name, "States.Runtime")) {
-        runtime_failure(x, err, now);
+        runtime_failure(x, s, err, now);
         return;
     }
     state_error(x, s, name, err->cause, now);
@@ -168,6 +205,22 @@ static void pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
         res = json_incref(st->result);
     else if (!(res = exec_tpl_eval(e, st->parameters, &err)))
         goto fail;
+    /* A result over the payload limit ends the execution, uncaught, with the
+     * state's name in the cause (error_handling start_large_input,
+     * recorded; asl.md 12.1: terminal when not a task result). */
+    if ((st->result || st->parameters) &&
+        json_size(res) > x->limits.payload_bytes_max) {
+        snprintf(err.cause, sizeof err.cause,
+                 "The state/task '%s' returned a result with a size "
+                 "exceeding the maximum number of bytes service limit.",
+                 st->name);
+        snprintf(err.name, sizeof err.name, "States.DataLimitExceeded");
+        runtime_failure(x, s, &err, now);
+        goto done;
+    }
+    /* Pass Assign binds `$` to the state's result (Result, Parameters or
+     * the effective input), as AWS records (assign BASE_ASSIGN_FROM_RESULT:
+     * Result {"answer": 42} with "theAnswer.$": "$.answer" gives 42) */
     if (st->assign && !(assigned = exec_assign_eval(e, st->assign, res, &err)))
         goto fail;
     if (!(comb = exec_apply_result_path(st->result_path, st->result_path_null,
@@ -238,36 +291,6 @@ static void succeed_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     exec_exit_state(x, s, out, NULL, -1, now);
 }
 
-/* Fail Error/Cause: static, ErrorPath/CausePath (path or intrinsic). */
-static bool dyn_string(exec_env *e, const sfn_dyn_str *d, char **out,
-                       sfn_error *err)
-{
-    *out = NULL;
-    if (!d->set)
-        return true;
-    if (d->value) {
-        *out = strdup(d->value);
-        return true;
-    }
-    json_t *v = NULL;
-    if (d->path)
-        v = exec_apply_path(e, d->path, false, e->expr.input, err);
-    else if (d->intrinsic)
-        sfn_intrinsic_eval(d->intrinsic, &e->expr, &v, err);
-    if (!v)
-        return false;
-    if (!json_is_string(v)) {
-        sfn_error_set(err, SFN_ETYPE, "States.Runtime", -1,
-                      "The value at '%s' is not a string",
-                      d->path ? sfn_jsonpath_text(d->path) : "intrinsic");
-        json_decref(v);
-        return false;
-    }
-    *out = strdup(json_string_value(v));
-    json_decref(v);
-    return true;
-}
-
 static void fail_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                       int64_t now)
 {
@@ -275,37 +298,15 @@ static void fail_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     sfn_error err;
     sfn_error_clear(&err);
     char *error = NULL, *cause = NULL;
-    if (!dyn_string(e, &st->error, &error, &err) ||
-        !dyn_string(e, &st->cause, &cause, &err)) {
+    if (!exec_dyn_string(e, &st->error, "ErrorPath", &error, &err) ||
+        !exec_dyn_string(e, &st->cause, "CausePath", &cause, &err)) {
         free(error);
-        runtime_failure(x, &err, now);
+        runtime_failure(x, s, &err, now);
         return;
     }
     exec_strand_fail(x, s, error, cause, now);
     free(error);
     free(cause);
-}
-
-static bool dyn_int(exec_env *e, const sfn_dyn_int *d, json_t *doc,
-                    long long *out, sfn_error *err)
-{
-    if (!d->path) {
-        *out = d->value;
-        return true;
-    }
-    json_t *v = exec_apply_path(e, d->path, false, doc, err);
-    if (!v)
-        return false;
-    bool ok = json_is_integer(v) ||
-              (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)));
-    if (ok)
-        *out = (long long)json_number_value(v);
-    json_decref(v);
-    if (!ok || *out < 0)
-        sfn_error_set(err, SFN_ETYPE, "States.Runtime", -1,
-                      "The value at '%s' is not a non-negative integer",
-                      sfn_jsonpath_text(d->path));
-    return ok && *out >= 0;
 }
 
 static void wait_exit(sfn_execution *x, sfn_strand *s, int64_t now)
@@ -340,32 +341,19 @@ static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
         return;
     }
     int64_t wake = now;
+    long long secs = 0;
+    bool ok = true;
     if (st->seconds.set) {
-        long long secs = 0;
-        if (!dyn_int(e, &st->seconds, eff, &secs, &err)) {
-            json_decref(eff);
-            flow_error(x, s, &err, now);
-            return;
-        }
+        ok = exec_dyn_seconds(e, &st->seconds, "SecondsPath", eff, &secs,
+                              &err);
         wake = now + secs * 1000;
     } else if (st->timestamp.set) {
-        char *ts = NULL;
-        exec_env_set_input(e, eff);
-        int64_t at = 0;
-        if (!dyn_string(e, &st->timestamp, &ts, &err) ||
-            !exec_parse_timestamp(ts, &at)) {
-            if (ts)
-                sfn_error_set(&err, SFN_ETYPE, "States.Runtime", -1,
-                              "The TimestampPath parameter does not reference"
-                              " a valid ISO-8601 extended offset date-time "
-                              "format string: %s", ts);
-            free(ts);
-            json_decref(eff);
-            flow_error(x, s, &err, now);
-            return;
-        }
-        free(ts);
-        wake = at;
+        ok = exec_dyn_timestamp(e, &st->timestamp, eff, &wake, &err);
+    }
+    if (!ok) {
+        json_decref(eff);
+        flow_error(x, s, &err, now);
+        return;
     }
     json_decref(s->effective);
     s->effective = eff;
@@ -431,9 +419,14 @@ static void task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
         flow_error(x, s, &err, now);
         return;
     }
-    long long timeout = 0;
-    if (st->timeout_s.set && !dyn_int(e, &st->timeout_s, s->input, &timeout,
-                                      &err)) {
+    /* the *Path variants read the state's raw input */
+    long long timeout = 0, heartbeat = 0;
+    if ((st->timeout_s.set &&
+         !exec_dyn_seconds(e, &st->timeout_s, "TimeoutSecondsPath", s->input,
+                           &timeout, &err)) ||
+        (st->heartbeat_s.set &&
+         !exec_dyn_seconds(e, &st->heartbeat_s, "HeartbeatSecondsPath",
+                           s->input, &heartbeat, &err))) {
         json_decref(params);
         flow_error(x, s, &err, now);
         return;
@@ -443,9 +436,8 @@ static void task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     json_object_set_new(d, "parameters", exec_json_text(params));
     if (st->timeout_s.set)
         json_object_set_new(d, "timeoutInSeconds", json_integer(timeout));
-    if (st->heartbeat_s.set && !st->heartbeat_s.path)
-        json_object_set_new(d, "heartbeatInSeconds",
-                            json_integer(st->heartbeat_s.value));
+    if (st->heartbeat_s.set)
+        json_object_set_new(d, "heartbeatInSeconds", json_integer(heartbeat));
     exec_emit(x, s, SFN_EV_TaskScheduled, now, d);
     exec_emit(x, s, SFN_EV_TaskStarted, now, task_details(st));
     json_decref(s->effective);
@@ -601,6 +593,46 @@ static void parallel_work(sfn_execution *x, sfn_strand *s, exec_env *e,
             exec_push_ready(x, s->children[i]);
 }
 
+/* ItemsPath must select an array; otherwise States.Runtime, worded as AWS
+ * words it in JSONata mode (scenarios map_state_items_input_types,
+ * recorded).  MaxConcurrency(Path) and the ToleratedFailure*(Path) fields
+ * are read from the effective input. */
+static json_t *map_items(exec_env *e, const sfn_state *st, sfn_strand *s,
+                         json_t *eff, sfn_error *err)
+{
+    json_t *items = exec_apply_path(e, st->items_path, false, eff, err);
+    if (items && !json_is_array(items)) {
+        char *text = sfn_json_dumps(items, 0);
+        sfn_error_set(err, SFN_ETYPE, "States.Runtime", -1,
+                      "Map state input must be an array but was: %s",
+                      text ? text : "?");
+        free(text);
+        json_decref(items);
+        return NULL;
+    }
+    long long maxc = 0, count = 0;
+    double pct = -1;
+    if (!items ||
+        (st->max_concurrency.set &&
+         !exec_dyn_count(e, &st->max_concurrency, "MaxConcurrencyPath", eff,
+                         &maxc, err)) ||
+        (st->tolerated_failure_count.set &&
+         !exec_dyn_count(e, &st->tolerated_failure_count,
+                         "ToleratedFailureCountPath", eff, &count, err)) ||
+        (st->tolerated_failure_percentage.set &&
+         !exec_dyn_percent(e, &st->tolerated_failure_percentage,
+                           st->tolerated_failure_percentage_static,
+                           "ToleratedFailurePercentagePath", eff, &pct,
+                           err))) {
+        json_decref(items);
+        return NULL;
+    }
+    s->max_concurrency = maxc > UINT32_MAX ? UINT32_MAX : (uint32_t)maxc;
+    s->tolerated_count = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
+    s->tolerated_pct = pct;
+    return items;
+}
+
 static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                      int64_t now)
 {
@@ -609,22 +641,7 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     sfn_error_clear(&err);
     json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
                                   s->input, &err);
-    json_t *items = eff ? exec_apply_path(e, st->items_path, false, eff, &err)
-                        : NULL;
-    long long maxc = 0;
-    if (items && !json_is_array(items)) {
-        sfn_error_set(&err, SFN_ETYPE, "States.Runtime", -1,
-                      "Invalid path '%s': the value is not an array",
-                      st->items_path ? sfn_jsonpath_text(st->items_path)
-                                     : "$");
-        json_decref(items);
-        items = NULL;
-    }
-    if (items && st->max_concurrency.set &&
-        !dyn_int(e, &st->max_concurrency, eff, &maxc, &err)) {
-        json_decref(items);
-        items = NULL;
-    }
+    json_t *items = eff ? map_items(e, st, s, eff, &err) : NULL;
     if (!items) {
         json_decref(eff);
         flow_error(x, s, &err, now);
@@ -642,13 +659,6 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                     "out of memory", now);
         return;
     }
-    s->max_concurrency = (uint32_t)maxc;
-    s->tolerated_count = st->tolerated_failure_count.set
-                             ? (uint32_t)st->tolerated_failure_count.value
-                             : 0;
-    s->tolerated_pct = st->tolerated_failure_percentage.set
-                           ? st->tolerated_failure_percentage_static
-                           : -1;
     if (n == 0) {
         exec_emit(x, s, SFN_EV_MapStateSucceeded, now, NULL);
         json_t *res = json_incref(s->results);
@@ -661,13 +671,20 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     if (first > n)
         first = n;
     for (uint32_t i = 0; i < first; i++)
-        start_iteration(x, s, i);
+        if (!start_iteration(x, s, i, now))
+            return;
     for (uint32_t i = first; i-- > 0;)
         if (s->children[i])
             exec_push_ready(x, s->children[i]);
 }
 
-static void start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i)
+static void abort_children(sfn_execution *x, sfn_strand *s, int64_t now);
+
+/* Builds iteration i's input (ItemSelector: `$` the Map's effective input,
+ * $$.Map.Item the item) and its strand.  A selector error fails the Map
+ * state: the started iterations are aborted first. */
+static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
+                            int64_t now)
 {
     const sfn_state *st = ST(s);
     json_t *item = json_array_get(s->items, i);
@@ -685,16 +702,22 @@ static void start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i)
         in = json_incref(item);
     }
     if (!in) {
-        runtime_failure(x, &err, 0);
-        return;
+        abort_children(x, s, now);
+        flow_error(x, s, &err, now);
+        return false;
     }
     sfn_strand *c = exec_strand_new(x, s, st->processor, i, in);
     json_decref(in);
-    if (!c)
-        return;
+    if (!c) {
+        abort_children(x, s, now);
+        exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime",
+                    "out of memory", now);
+        return false;
+    }
     s->children[i] = c;
     s->next_child = i + 1;
     s->running++;
+    return true;
 }
 
 /* Called when a Map child first runs: AWS writes MapIterationStarted just
@@ -715,14 +738,25 @@ static void abort_children(sfn_execution *x, sfn_strand *s, int64_t now)
             exec_strand_abort(x, s->children[i], now);
 }
 
+/* With neither ToleratedFailure field every failure fails the Map; with
+ * one or both, the Map fails once any configured threshold is exceeded. */
+static bool tolerance_set(const sfn_state *st)
+{
+    return st->tolerated_failure_count.set ||
+           st->tolerated_failure_percentage.set;
+}
+
 static bool tolerated(const sfn_strand *s)
 {
-    if (s->failed <= s->tolerated_count && s->tolerated_count > 0)
-        return true;
-    if (s->tolerated_pct >= 0 && s->n_children &&
-        100.0 * s->failed / s->n_children <= s->tolerated_pct)
-        return true;
-    return false;
+    const sfn_state *st = ST(s);
+    if (!tolerance_set(st))
+        return false;
+    if (st->tolerated_failure_count.set && s->failed > s->tolerated_count)
+        return false;
+    if (st->tolerated_failure_percentage.set && s->n_children &&
+        100.0 * s->failed / s->n_children > s->tolerated_pct)
+        return false;
+    return true;
 }
 
 static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
@@ -737,15 +771,16 @@ static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
         p->failed++;
         if (!tolerated(p)) {
             abort_children(x, p, now);
-            exec_emit(x, p, SFN_EV_MapStateFailed, now, NULL);
-            bool over = p->tolerated_count > 0 || p->tolerated_pct >= 0;
-            state_error(x, p,
-                        over ? "States.ExceedToleratedFailureThreshold"
-                             : c->error,
-                        over ? "The specified tolerated failure threshold "
-                               "was exceeded"
-                             : c->cause,
-                        now);
+            /* MapStateFailed points where MapIterationFailed points */
+            p->prev_event = c->prev_event;
+            bool over = tolerance_set(ST(p));
+            state_error_ev(x, p,
+                           over ? "States.ExceedToleratedFailureThreshold"
+                                : c->error,
+                           over ? "The specified tolerated failure "
+                                  "threshold was exceeded"
+                                : c->cause,
+                           SFN_EV_MapStateFailed, now);
             return;
         }
         json_array_set_new(p->results, c->index,
@@ -757,9 +792,9 @@ static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
     }
     if (p->next_child < p->n_children) {
         uint32_t i = p->next_child;
-        start_iteration(x, p, i);
-        if (p->children[i])
-            exec_push_ready(x, p->children[i]);
+        if (!start_iteration(x, p, i, now))
+            return;
+        exec_push_ready(x, p->children[i]);
     }
     if (p->done + p->failed == p->n_children) {
         exec_emit(x, p, SFN_EV_MapStateSucceeded, now, NULL);
@@ -776,8 +811,8 @@ static void parallel_child_done(sfn_execution *x, sfn_strand *p,
     if (c->failed_flag) {
         abort_children(x, p, now);
         p->prev_event = c->prev_event;
-        exec_emit(x, p, SFN_EV_ParallelStateFailed, now, NULL);
-        state_error(x, p, c->error, c->cause, now);
+        state_error_ev(x, p, c->error, c->cause, SFN_EV_ParallelStateFailed,
+                       now);
         return;
     }
     json_array_set(p->results, c->index, c->output);

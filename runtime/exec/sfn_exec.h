@@ -32,6 +32,9 @@ typedef enum {
 
 const char *sfn_exec_status_name(sfn_exec_status s); /* "RUNNING", ... */
 
+/* Whether this build's executor evaluates JSONata-mode states. */
+extern const bool sfn_exec_jsonata_ready;
+
 typedef enum {
     SFN_PH_ENTER,    /* about to enter `state`                             */
     SFN_PH_WORK,     /* entered; (re)start the state's work (retry lands)  */
@@ -53,6 +56,7 @@ typedef struct sfn_strand sfn_strand;
 struct sfn_strand {
     uint32_t id;
     sfn_strand *parent;          /* NULL for strand 0                      */
+    int64_t parent_id;           /* -1 for strand 0 (kept for snapshots)   */
     uint32_t index;              /* branch / item index in the parent      */
     const sfn_block *block;
     int state;                   /* index in block                         */
@@ -82,6 +86,7 @@ struct sfn_strand {
     bool failed_flag;
     bool dirty;
     bool queued;
+    bool persisted;              /* a snapshot row exists in the store      */
 };
 
 typedef enum { SFN_EFFECT_TASK, SFN_EFFECT_TIMER } sfn_effect_kind;
@@ -108,8 +113,11 @@ typedef struct sfn_execution {
     int64_t next_event_id;
     uint64_t rng;               /* splitmix64 state (jitter)                */
     sfn_exec_limits limits;
+    int64_t store_id;           /* engine bookkeeping: row id, 0 = new      */
+    int64_t revision;           /* definition revision it runs on           */
+    bool deadline_armed;        /* engine: TimeoutSeconds timer is set      */
 
-    sfn_strand **strands;       /* by id                                    */
+    sfn_strand **strands;       /* by id; NULL once freed                   */
     uint32_t n_strands, cap_strands;
     uint32_t *ready;            /* LIFO of strand ids ready to advance      */
     uint32_t n_ready, cap_ready;
@@ -153,6 +161,22 @@ sfn_rc sfn_exec_stop(sfn_execution *x, const char *error, const char *cause,
 
 /* Execution-level TimeoutSeconds elapsed. */
 sfn_rc sfn_exec_timeout(sfn_execution *x, int64_t now_ms);
+
+/* ---- snapshots (exec_snapshot.c) ---------------------------------------
+ * A strand's durable state as JSON text (malloc'd; NULL on ENOMEM), and the
+ * inverse: restores strands into an execution created with sfn_exec_new
+ * (not started).  After every strand is restored, sfn_exec_resume re-links
+ * children, rebuilds the ready stack and re-emits the effects a crash may
+ * have lost (timers, task dispatches: at least once). */
+char *sfn_exec_strand_dump(const sfn_strand *s);
+sfn_rc sfn_exec_strand_load(sfn_execution *x, uint32_t id, const char *text,
+                            sfn_error *err);
+sfn_rc sfn_exec_resume(sfn_execution *x, int64_t now_ms, sfn_error *err);
+/* Frees finished strands other than strand 0 (their output already went
+ * to the parent) and clears their slots.  Calls `gone` for each freed strand
+ * that had a snapshot row, so the engine can delete it. */
+void sfn_exec_collect(sfn_execution *x,
+                      void (*gone)(void *ud, uint32_t strand), void *ud);
 
 /* Events and effects produced since the last drain.  The engine takes
  * ownership of them (free each event's details / effect's payload) and

@@ -49,7 +49,17 @@ typedef struct sfn_expr_env {
 
 /* Parses `text`.  On failure returns SFN_ESYNTAX (or SFN_ENOMEM) and sets
  * err->cause to a message naming the problem and err->offset to the byte
- * where it was found.  *out untouched on failure. */
+ * where it was found.  *out untouched on failure.
+ *
+ * Grammar (Jayway's, as AWS uses it): root `$`, `$$` or `$name`
+ * ([A-Za-z_][A-Za-z0-9_]*); steps `.name`, `['name']`/`["name"]` (escapes
+ * \' \" \\ \/ \b \f \n \r \t \uXXXX), `[n]`, `[-n]`, `[a,b]`
+ * (indexes or quoted names, not mixed), `[start:end:step]` (Python
+ * rules), `[*]`, `.*`, `..name`/`..*`/`..[...]`, `[?(expr)]`, and a final
+ * `.length()`.  Filters: `@`/`$` paths, == != < <= > >=, && || ! and
+ * parentheses, number/string/true/false/null literals, `[?(@.k)]` tests
+ * existence.  Field-rule violations (flags) are also SFN_ESYNTAX, with the
+ * offset of the offending step. */
 sfn_rc sfn_jsonpath_compile(const char *text, unsigned flags,
                             sfn_jsonpath **out, sfn_error *err);
 void sfn_jsonpath_free(sfn_jsonpath *p);
@@ -67,7 +77,15 @@ bool sfn_jsonpath_is_root(const sfn_jsonpath *p);
 /* Evaluates against the root that the path names in env.
  * Definite path: *out = the selected node (new reference); no node is
  * SFN_ENOTFOUND with err->name "States.Runtime" and a cause naming the path.
- * Indefinite path: *out = array of the matches in document order (new). */
+ * Indefinite path: *out = array of the matches in document order (new);
+ * [] when nothing matches (Jayway).  Deep scans list a node's matches before
+ * its descendants'.  A filter tests each element of an array and each member
+ * value of an object.  `length()` gives an array's size or a string's length
+ * in code points (SFN_ETYPE, "States.Runtime", for anything else); after a
+ * path starting with `$..` it gives one number, the count of the matches'
+ * children, as Jayway rewrites `$..x.length()` to length($..x.*).
+ * `$` inside a filter is the root the path is evaluated against.  An unset
+ * variable or a NULL root in env is SFN_ENOTFOUND, "States.Runtime". */
 sfn_rc sfn_jsonpath_eval(const sfn_jsonpath *p, const sfn_expr_env *env,
                          json_t **out, sfn_error *err);
 
@@ -75,7 +93,10 @@ sfn_rc sfn_jsonpath_eval(const sfn_jsonpath *p, const sfn_expr_env *env,
  * not modified) with `value` (borrowed) placed at the path, creating missing
  * intermediate objects.  `$` returns value itself (new reference).  Fails with
  * SFN_ETYPE, err->name "States.ResultPathMatchFailure", when a node on the
- * way is not an object (or an index is out of range). */
+ * way is not an object (or an index is out of range).
+ * doc is deep-copied; value is shared (referenced, not copied), so neither
+ * the result nor value may be mutated afterwards.  A path that is not `$`
+ * plus member/index steps (compile with SFN_JP_RESULT) is SFN_EINVAL. */
 sfn_rc sfn_jsonpath_set(const sfn_jsonpath *p, json_t *doc, json_t *value,
                         json_t **out, sfn_error *err);
 

@@ -3,8 +3,26 @@
  * recorded against AWS) on the in-memory runner with simulated time, and
  * compares status, output, error, cause and the history's event types.
  *
- * Loose comparisons, as the corpus README asks: strings holding a snapshot
- * placeholder (`<...>`) match any string, and numbers compare by value.
+ * Loose comparisons, as the corpus README asks:
+ *  - strings holding a snapshot placeholder (`<...>`) match any string, and
+ *    numbers compare by value;
+ *  - the fixed tokens LocalStack's snapshot transformers put in place of
+ *    values that differ on every run match any value of that kind:
+ *    "RandomNumberGenerated" any number (States.MathRandom),
+ *    "generated-uuid" any string (States.UUID), and "date", "start-time",
+ *    "entered-time", "snf_role_arn", "sfn_role_arn" any string (times and
+ *    the role ARN of the context object, and the inputs listed in
+ *    snapshot_normalized_input_keys);
+ *  - Parallel regions of the history: from the first ParallelStateStarted to
+ *    the last ParallelStateExited or ParallelStateFailed.  AWS runs branches
+ *    concurrently and the recordings were normalised: they list, e.g., every
+ *    branch's PassStateEntered before any PassStateExited even where a
+ *    branch's second state can only be entered after its first exited, and
+ *    they drop ParallelStateSucceeded and the inner Parallel's
+ *    ParallelStateExited of a nested Parallel (asl.md 12.4).  No execution
+ *    order yields them, so inside such a region the non-Parallel event types
+ *    compare as a multiset, the Parallel* types (ParallelStateSucceeded
+ *    aside) as a set; before and after it the history compares exactly.
  * Prints `conformance: N passed, M failed` and writes every failure with its
  * reason to conformance-failures.txt in the working directory. */
 #include <stdarg.h>
@@ -23,7 +41,7 @@
 #include "sfn_runner.h"
 
 /* The floor this test enforces; raised as the engine improves. */
-#define PASS_RATE_FLOOR 0.0
+#define PASS_RATE_FLOOR 0.87
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -60,12 +78,28 @@ static bool is_placeholder(const char *s)
     return lt && strchr(lt, '>');
 }
 
+/* A token a snapshot transformer wrote in place of a run-dependent value. */
+static bool token_matches(const char *want, json_t *got)
+{
+    static const char *const any_string[] = {
+        "generated-uuid", "date", "start-time", "entered-time",
+        "snf_role_arn", "sfn_role_arn"};
+    if (!strcmp(want, "RandomNumberGenerated"))
+        return json_is_number(got);
+    for (size_t i = 0; i < sizeof any_string / sizeof *any_string; i++)
+        if (!strcmp(want, any_string[i]))
+            return json_is_string(got);
+    return false;
+}
+
 static bool loose_equal(json_t *want, json_t *got)
 {
     if (json_is_number(want) && json_is_number(got))
         return json_number_value(want) == json_number_value(got);
     if (json_is_string(want) && json_is_string(got) &&
         is_placeholder(json_string_value(want)))
+        return true;
+    if (json_is_string(want) && token_matches(json_string_value(want), got))
         return true;
     if (json_typeof(want) != json_typeof(got))
         return false;
@@ -99,6 +133,101 @@ static bool str_loose(const char *want, const char *got)
     if (!got)
         return false;
     return !strcmp(want, got) || is_placeholder(want);
+}
+
+/* ---- history comparison ------------------------------------------------ */
+
+static bool is_parallel_type(const char *t)
+{
+    return !strncmp(t, "Parallel", 8);
+}
+
+/* [*from, *to] of the Parallel region (see the header); false when the
+ * history has no ParallelStateStarted. */
+static bool parallel_region(const char *const *ev, size_t n, size_t *from,
+                            size_t *to)
+{
+    size_t i = 0;
+    while (i < n && strcmp(ev[i], "ParallelStateStarted"))
+        i++;
+    if (i == n)
+        return false;
+    *from = i;
+    *to = i;
+    for (size_t j = i; j < n; j++)
+        if (!strcmp(ev[j], "ParallelStateExited") ||
+            !strcmp(ev[j], "ParallelStateFailed"))
+            *to = j;
+    return true;
+}
+
+/* Does `t` occur in a[from..to] (as a Parallel type: at least once; else:
+ * exactly `count` times)? */
+static size_t count_type(const char *const *a, size_t from, size_t to,
+                         const char *t)
+{
+    size_t c = 0;
+    for (size_t i = from; i <= to; i++)
+        c += !strcmp(a[i], t);
+    return c;
+}
+
+static bool region_equal(const char *const *w, size_t wf, size_t wt,
+                         const char *const *g, size_t gf, size_t gt)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *a = pass ? g : w, *const *b = pass ? w : g;
+        size_t af = pass ? gf : wf, at = pass ? gt : wt;
+        size_t bf = pass ? wf : gf, bt = pass ? wt : gt;
+        for (size_t i = af; i <= at; i++) {
+            if (!strcmp(a[i], "ParallelStateSucceeded"))
+                continue;
+            size_t ca = count_type(a, af, at, a[i]);
+            size_t cb = count_type(b, bf, bt, a[i]);
+            if (is_parallel_type(a[i]) ? (cb == 0) : (ca != cb))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool seq_equal(const char *const *w, size_t wf, size_t wt,
+                      const char *const *g, size_t gf, size_t gt)
+{
+    if (wt - wf != gt - gf)
+        return false;
+    for (size_t i = 0; i < wt - wf; i++)
+        if (strcmp(w[wf + i], g[gf + i]))
+            return false;
+    return true;
+}
+
+/* Compares event type lists; on a mismatch fills why. */
+static bool events_equal(const char *const *w, size_t wn,
+                         const char *const *g, size_t gn, char *why,
+                         size_t whyn)
+{
+    size_t wf, wt, gf, gt;
+    if (parallel_region(w, wn, &wf, &wt) && parallel_region(g, gn, &gf, &gt)) {
+        if (seq_equal(w, 0, wf, g, 0, gf) &&
+            region_equal(w, wf, wt, g, gf, gt) &&
+            seq_equal(w, wt + 1, wn, g, gt + 1, gn))
+            return true;
+        snprintf(why, whyn,
+                 "events differ around the Parallel region (#%zu..#%zu, "
+                 "want #%zu..#%zu; %zu vs %zu events)",
+                 gf + 1, gt + 1, wf + 1, wt + 1, gn, wn);
+        return false;
+    }
+    size_t i = 0;
+    for (; i < wn && i < gn; i++)
+        if (strcmp(w[i], g[i]))
+            break;
+    if (i == wn && wn == gn)
+        return true;
+    snprintf(why, whyn, "events differ at #%zu: got %s, want %s (%zu vs %zu)",
+             i + 1, i < gn ? g[i] : "(end)", i < wn ? w[i] : "(end)", gn, wn);
+    return false;
 }
 
 /* Returns 1 pass, 0 fail (reason filled). */
@@ -162,21 +291,19 @@ static int run_case(json_t *c, char *why, size_t wn)
     json_t *events = json_object_get(exp, "events");
     if (ok && events) {
         size_t n = json_array_size(events);
-        size_t i = 0;
-        for (; i < n && i < r.n_events; i++)
-            if (strcmp(json_string_value(json_array_get(events, i)),
-                       sfn_event_type_name(r.events[i].type)))
-                break;
-        if (i < n || n != r.n_events) {
-            snprintf(why, wn, "events differ at #%zu: got %s, want %s (%zu vs %zu)",
-                     i + 1,
-                     i < r.n_events ? sfn_event_type_name(r.events[i].type)
-                                    : "(end)",
-                     i < n ? json_string_value(json_array_get(events, i))
-                           : "(end)",
-                     r.n_events, n);
-            ok = 0;
+        const char **w = calloc(n + 1, sizeof *w);
+        const char **g = calloc(r.n_events + 1, sizeof *g);
+        for (size_t i = 0; w && i < n; i++) {
+            w[i] = json_string_value(json_array_get(events, i));
+            if (!w[i])
+                w[i] = "";
         }
+        for (size_t i = 0; g && i < r.n_events; i++)
+            g[i] = sfn_event_type_name(r.events[i].type);
+        if (!w || !g || !events_equal(w, n, g, r.n_events, why, wn))
+            ok = 0;
+        free(w);
+        free(g);
     }
     sfn_run_result_free(&r);
     return ok;

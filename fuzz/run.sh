@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target with clang (ASan + UBSan) and runs each for
+# SECONDS on a copy of the seed corpus in a temporary directory, so the
+# repository is not modified.  Prints executions per target; exits non-zero
+# on a finding (crash, leak, timeout, sanitizer report) or a build failure,
+# keeping the temporary directory with the logs and reproducer files.
+# Usage: fuzz/run.sh [SECONDS]   (default 20)
+# Env: SFN_FUZZ_BUILD (build dir, default build-fuzz/), SFN_SHARED.
+set -euo pipefail
+secs=${1:-20}
+case $secs in ''|*[!0-9]*) echo "usage: fuzz/run.sh [SECONDS]" >&2; exit 2;; esac
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${SFN_FUZZ_BUILD:-$root/build-fuzz}
+targets=(fuzz_asl_compile fuzz_jsonpath fuzz_intrinsic)
+
+echo "fuzz: building in $build"
+CC=clang cmake -S "$root" -B "$build" -DSFN_FUZZ=ON -DSFN_TESTS=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target "${targets[@]}" seed_corpus >/dev/null
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/stepd-fuzz-XXXXXX")
+bash "$root/fuzz/seed.sh" "$work/corpus" "$build/fuzz/seed_corpus"
+
+status=0
+for t in "${targets[@]}"; do
+    log=$work/$t.log
+    set +e
+    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$work/$t-" "$work/corpus/$t" >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
+    echo "fuzz: $t: ${execs:-?} executions in ${secs}s (corpus now $(ls "$work/corpus/$t" | wc -l) inputs)"
+    if [ "$rc" -ne 0 ]; then
+        status=1
+        echo "fuzz: $t: FINDING (exit $rc); log and reproducer in $work" >&2
+        grep -E 'ERROR|SUMMARY|runtime error|artifact' "$log" | head -n 20 >&2 || true
+    fi
+done
+
+if [ "$status" -eq 0 ]; then
+    rm -rf "$work"
+    echo "fuzz: no findings"
+fi
+exit "$status"

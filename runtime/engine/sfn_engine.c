@@ -1,0 +1,705 @@
+/* sfn_engine.c: rounds of run -> group commit -> effects over many
+ * executions, timers in a min-heap keyed by store id (never by pointer, so
+ * a parked or finished execution leaves no dangling entry), parking of
+ * executions whose next wake-up is far away, and recovery. */
+#include "sfn_engine.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sfn_builtin.h"
+#include "sfn_json.h"
+
+#define EXEC_TIMEOUT_STRAND UINT32_MAX
+
+typedef struct timer {
+    int64_t wake_ms;
+    int64_t exec_id;
+    uint32_t strand;
+} timer;
+
+struct sfn_engine {
+    sfn_engine_opts o;
+    sfn_clock *clock;
+    char region[64], account[32];
+    sfn_execution **live; /* running executions held in memory */
+    size_t n_live, cap_live;
+    json_t *by_id;        /* "store id" -> index in live (json integer) */
+    timer *heap;
+    size_t n_heap, cap_heap;
+    int64_t next_unpark_ms;
+    size_t parked;        /* running executions evicted to the store */
+    bool adaptive;        /* round budget grows when few are live */
+    size_t cursor;        /* round-robin start in live */
+    sfn_engine_stats stats;
+};
+
+/* ---- timer heap ------------------------------------------------------- */
+
+static void heap_swap(timer *a, timer *b)
+{
+    timer t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void heap_push(sfn_engine *e, int64_t wake, int64_t exec_id,
+                      uint32_t strand)
+{
+    if (e->n_heap == e->cap_heap) {
+        size_t cap = e->cap_heap ? e->cap_heap * 2 : 64;
+        timer *h = realloc(e->heap, cap * sizeof *h);
+        if (!h)
+            return;
+        e->heap = h;
+        e->cap_heap = cap;
+    }
+    size_t i = e->n_heap++;
+    e->heap[i] = (timer){wake, exec_id, strand};
+    while (i && e->heap[(i - 1) / 2].wake_ms > e->heap[i].wake_ms) {
+        heap_swap(&e->heap[i], &e->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+}
+
+static timer heap_pop(sfn_engine *e)
+{
+    timer top = e->heap[0];
+    e->heap[0] = e->heap[--e->n_heap];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < e->n_heap && e->heap[l].wake_ms < e->heap[m].wake_ms)
+            m = l;
+        if (r < e->n_heap && e->heap[r].wake_ms < e->heap[m].wake_ms)
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(&e->heap[i], &e->heap[m]);
+        i = m;
+    }
+    return top;
+}
+
+/* ---- live set --------------------------------------------------------- */
+
+static void id_key(int64_t id, char *buf, size_t n)
+{
+    snprintf(buf, n, "%lld", (long long)id);
+}
+
+static sfn_execution *live_find(sfn_engine *e, int64_t id)
+{
+    char k[24];
+    id_key(id, k, sizeof k);
+    json_t *v = json_object_get(e->by_id, k);
+    return v ? e->live[json_integer_value(v)] : NULL;
+}
+
+static bool live_add(sfn_engine *e, sfn_execution *x)
+{
+    if (e->n_live == e->cap_live) {
+        size_t cap = e->cap_live ? e->cap_live * 2 : 64;
+        sfn_execution **l = realloc(e->live, cap * sizeof *l);
+        if (!l)
+            return false;
+        e->live = l;
+        e->cap_live = cap;
+    }
+    e->live[e->n_live++] = x;
+    return true;
+}
+
+static void live_index(sfn_engine *e, size_t i)
+{
+    char k[24];
+    if (!e->live[i]->store_id)
+        return;
+    id_key(e->live[i]->store_id, k, sizeof k);
+    json_object_set_new(e->by_id, k, json_integer((json_int_t)i));
+}
+
+/* Removes live[i] (swap with last) and frees the execution. */
+static void live_remove(sfn_engine *e, size_t i)
+{
+    char k[24];
+    sfn_execution *x = e->live[i];
+    id_key(x->store_id, k, sizeof k);
+    json_object_del(e->by_id, k);
+    e->live[i] = e->live[--e->n_live];
+    if (i < e->n_live)
+        live_index(e, i);
+    sfn_exec_free(x);
+}
+
+/* ---- construction ----------------------------------------------------- */
+
+sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err)
+{
+    if (!opts || !opts->store) {
+        sfn_error_set(err, SFN_EINVAL, NULL, -1, "engine needs a store");
+        return NULL;
+    }
+    sfn_engine *e = calloc(1, sizeof *e);
+    if (!e || !(e->by_id = json_object())) {
+        free(e);
+        sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+        return NULL;
+    }
+    e->o = *opts;
+    e->clock = opts->clock ? opts->clock : sfn_clock_real();
+    if (!e->o.limits.history_events_max)
+        e->o.limits = sfn_exec_limits_default();
+    e->adaptive = e->o.round_budget <= 0;
+    if (e->o.round_budget <= 0)
+        e->o.round_budget = 256;
+    if (e->o.round_max <= 0)
+        e->o.round_max = 8192;
+    if (e->o.timer_horizon_ms <= 0)
+        e->o.timer_horizon_ms = 60000;
+    snprintf(e->region, sizeof e->region, "%s",
+             opts->region ? opts->region : "us-east-1");
+    snprintf(e->account, sizeof e->account, "%s",
+             opts->account ? opts->account : "123456789012");
+    return e;
+}
+
+void sfn_engine_free(sfn_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_live; i++)
+        sfn_exec_free(e->live[i]);
+    free(e->live);
+    free(e->heap);
+    json_decref(e->by_id);
+    free(e);
+}
+
+char *sfn_engine_machine_arn(const sfn_engine *e, const char *machine)
+{
+    char *s = NULL;
+    if (asprintf(&s, "arn:aws:states:%s:%s:stateMachine:%s", e->region,
+                 e->account, machine) < 0)
+        return NULL;
+    return s;
+}
+
+char *sfn_engine_exec_arn(const sfn_engine *e, const char *machine,
+                          const char *name)
+{
+    char *s = NULL;
+    if (asprintf(&s, "arn:aws:states:%s:%s:execution:%s:%s", e->region,
+                 e->account, machine, name) < 0)
+        return NULL;
+    return s;
+}
+
+static void uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        for (size_t i = 0; i < sizeof b; i++)
+            b[i] = (unsigned char)rand();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+             b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static uint64_t seed64(void)
+{
+    uint64_t s = 0;
+    if (RAND_bytes((unsigned char *)&s, sizeof s) != 1)
+        s = (uint64_t)time(NULL);
+    return s;
+}
+
+static bool block_uses_jsonata(const sfn_block *b)
+{
+    for (size_t i = 0; i < b->n_states; i++) {
+        const sfn_state *st = &b->states[i];
+        if (st->ql == SFN_QL_JSONATA)
+            return true;
+        for (size_t k = 0; k < st->n_branches; k++)
+            if (block_uses_jsonata(st->branches[k]))
+                return true;
+        if (st->processor && block_uses_jsonata(st->processor))
+            return true;
+    }
+    return false;
+}
+
+bool sfn_engine_supports(const sfn_graph *g, sfn_error *err)
+{
+    if (!sfn_exec_jsonata_ready && block_uses_jsonata(g->root)) {
+        sfn_error_set(err, SFN_EUNSUPPORTED, NULL, -1,
+                      "this definition uses QueryLanguage JSONata, which "
+                      "stepd does not execute yet (it validates it); use "
+                      "JSONPath states for now");
+        return false;
+    }
+    return true;
+}
+
+sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
+                        sfn_graph *graph, const char *name, json_t *input,
+                        char **arn_out, sfn_error *err)
+{
+    char uuid[37];
+    if (!sfn_engine_supports(graph, err))
+        return SFN_EUNSUPPORTED;
+    char *in_text = sfn_json_dumps(input, 0);
+    size_t in_len = in_text ? strlen(in_text) : 0;
+    free(in_text);
+    if (in_len > e->o.limits.payload_bytes_max)
+        return sfn_error_set(err, SFN_ELIMIT, NULL, -1,
+                             "execution input is %zu bytes, above the limit "
+                             "of %zu bytes",
+                             in_len, e->o.limits.payload_bytes_max);
+    if (!name) {
+        uuid_v4(uuid);
+        name = uuid;
+    }
+    char *marn = sfn_engine_machine_arn(e, machine);
+    char *earn = sfn_engine_exec_arn(e, machine, name);
+    int64_t now = sfn_clock_now_ms(e->clock);
+    sfn_execution *x = marn && earn ? sfn_exec_new(graph, earn, name, marn,
+                                                   machine, input, now,
+                                                   seed64())
+                                    : NULL;
+    free(marn);
+    if (!x || !live_add(e, x)) {
+        sfn_exec_free(x);
+        free(earn);
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    }
+    x->limits = e->o.limits;
+    x->revision = revision;
+    sfn_exec_start(x, now);
+    e->stats.started++;
+    if (arn_out)
+        *arn_out = earn;
+    else
+        free(earn);
+    return SFN_OK;
+}
+
+size_t sfn_engine_running(const sfn_engine *e)
+{
+    return e->n_live + e->parked;
+}
+
+sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e)
+{
+    return e->stats;
+}
+
+/* ---- commit ----------------------------------------------------------- */
+
+static int64_t exec_wake(const sfn_execution *x)
+{
+    int64_t wake = x->deadline_ms;
+    for (uint32_t i = 0; i < x->n_strands; i++) {
+        const sfn_strand *s = x->strands[i];
+        if (s && (s->phase == SFN_PH_TIMER || s->phase == SFN_PH_TASK) &&
+            s->wake_ms && (!wake || s->wake_ms < wake))
+            wake = s->wake_ms;
+    }
+    return wake;
+}
+
+static void rec_of(const sfn_execution *x, sfn_exec_rec *r, char **out)
+{
+    memset(r, 0, sizeof *r);
+    r->id = x->store_id;
+    r->arn = x->arn;
+    r->machine = x->machine_name;
+    r->revision = x->revision;
+    r->name = x->name;
+    r->status = (int)x->status;
+    r->error = x->error;
+    r->cause = x->cause;
+    r->start_ms = x->start_ms;
+    r->stop_ms = x->stop_ms;
+    r->next_event = x->next_event_id;
+    r->wake_ms = x->status == SFN_EXEC_RUNNING ? exec_wake(x) : 0;
+    *out = x->output ? sfn_json_dumps(x->output, 0) : NULL;
+    r->output = *out;
+}
+
+typedef struct gone_ctx {
+    sfn_engine *e;
+    sfn_execution *x;
+    sfn_rc rc;
+    sfn_error *err;
+} gone_ctx;
+
+static void strand_gone(void *ud, uint32_t strand)
+{
+    gone_ctx *g = ud;
+    if (g->rc == SFN_OK)
+        g->rc = sfn_store_delete_snapshot(g->e->o.store, g->x->store_id,
+                                          strand, g->err);
+}
+
+static sfn_rc write_events(sfn_engine *e, sfn_execution *x, sfn_error *err)
+{
+    sfn_store_event batch[64];
+    char *texts[64];
+    size_t n = 0;
+    sfn_rc rc = SFN_OK;
+    for (size_t i = 0; i < x->n_events && rc == SFN_OK; i++) {
+        const sfn_event *ev = &x->events[i];
+        texts[n] = ev->details ? sfn_json_dumps(ev->details, 0) : NULL;
+        batch[n] = (sfn_store_event){ev->id, ev->prev, ev->ts_ms,
+                                     (int)ev->type, texts[n]};
+        if (++n == 64 || i + 1 == x->n_events) {
+            rc = sfn_store_append_events(e->o.store, x->store_id, batch, n,
+                                         err);
+            for (size_t k = 0; k < n; k++)
+                free(texts[k]);
+            n = 0;
+        }
+    }
+    e->stats.events += (int64_t)x->n_events;
+    return rc;
+}
+
+static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
+{
+    sfn_exec_rec r;
+    char *output = NULL;
+    rec_of(x, &r, &output);
+    sfn_rc rc;
+    if (!x->store_id) {
+        char *input = sfn_json_dumps(x->input, 0);
+        r.input = input;
+        rc = sfn_store_insert_execution(e->o.store, &r, err);
+        free(input);
+        if (rc == SFN_OK)
+            x->store_id = r.id;
+    } else {
+        rc = sfn_store_update_execution(e->o.store, &r, err);
+    }
+    free(output);
+    if (rc != SFN_OK || (rc = write_events(e, x, err)) != SFN_OK)
+        return rc;
+    if (x->status != SFN_EXEC_RUNNING)
+        return sfn_store_clear_snapshots(e->o.store, x->store_id, err);
+    for (uint32_t i = 0; i < x->n_strands && rc == SFN_OK; i++) {
+        sfn_strand *s = x->strands[i];
+        if (!s || !s->dirty || s->phase == SFN_PH_DONE)
+            continue;
+        char *text = sfn_exec_strand_dump(s);
+        rc = text ? sfn_store_put_snapshot(e->o.store, x->store_id, i, text,
+                                           err)
+                  : sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+        free(text);
+        s->dirty = false;
+        s->persisted = true;
+    }
+    gone_ctx g = {e, x, rc, err};
+    if (rc == SFN_OK)
+        sfn_exec_collect(x, strand_gone, &g);
+    return g.rc;
+}
+
+static bool needs_write(const sfn_execution *x)
+{
+    return !x->store_id || x->n_events || x->status != SFN_EXEC_RUNNING;
+}
+
+/* One transaction for every execution that changed in this round. */
+static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < e->n_live && !any; i++)
+        any = needs_write(e->live[i]);
+    if (!any)
+        return SFN_OK;
+    sfn_rc rc = sfn_store_begin(e->o.store, err);
+    for (size_t i = 0; i < e->n_live && rc == SFN_OK; i++)
+        if (needs_write(e->live[i]))
+            rc = write_exec(e, e->live[i], err);
+    if (rc == SFN_OK)
+        rc = sfn_store_commit(e->o.store, err);
+    else
+        sfn_store_rollback(e->o.store);
+    if (rc != SFN_OK)
+        return rc;
+    e->stats.commits++;
+    for (size_t i = 0; i < e->n_live; i++) {
+        sfn_execution *x = e->live[i];
+        live_index(e, i);
+        if (e->o.observer)
+            for (size_t k = 0; k < x->n_events; k++)
+                e->o.observer(e->o.observer_ud, x, &x->events[k]);
+        for (size_t k = 0; k < x->n_events; k++)
+            json_decref(x->events[k].details);
+        x->n_events = 0;
+    }
+    return SFN_OK;
+}
+
+/* ---- effects ---------------------------------------------------------- */
+
+static void perform_effects(sfn_engine *e, sfn_execution *x, int64_t now)
+{
+    size_t n = x->n_effects;
+    if (!n)
+        return;
+    sfn_effect *fx = malloc(n * sizeof *fx);
+    if (!fx)
+        return;
+    memcpy(fx, x->effects, n * sizeof *fx);
+    x->n_effects = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fx[i].kind == SFN_EFFECT_TIMER) {
+            heap_push(e, fx[i].wake_ms, x->store_id, fx[i].strand);
+        } else {
+            sfn_task_outcome o;
+            sfn_builtin_invoke(fx[i].state->resource, fx[i].payload, &o);
+            if (o.pending) {
+                if (fx[i].wake_ms)
+                    heap_push(e, fx[i].wake_ms, x->store_id, fx[i].strand);
+            } else {
+                sfn_exec_task_done(x, fx[i].strand, fx[i].attempt, o.result,
+                                   o.error, o.cause, now);
+            }
+            sfn_task_outcome_free(&o);
+        }
+        json_decref(fx[i].payload);
+    }
+    free(fx);
+}
+
+/* ---- parking ---------------------------------------------------------- */
+
+static bool has_inflight_task(const sfn_execution *x)
+{
+    for (uint32_t i = 0; i < x->n_strands; i++)
+        if (x->strands[i] && x->strands[i]->phase == SFN_PH_TASK)
+            return true;
+    return false;
+}
+
+/* Finished executions leave memory; so do running ones with nothing to do
+ * before the horizon (their wake_ms row brings them back). */
+static void retire(sfn_engine *e, int64_t now)
+{
+    for (size_t i = e->n_live; i-- > 0;) {
+        sfn_execution *x = e->live[i];
+        /* uncommitted events (a task result delivered after the commit)
+         * keep an execution here until the next round writes them */
+        if (!x->store_id || x->n_events)
+            continue;
+        if (x->status != SFN_EXEC_RUNNING) {
+            e->stats.finished++;
+            live_remove(e, i);
+            continue;
+        }
+        int64_t wake = exec_wake(x);
+        if (!x->n_ready && !x->n_effects && !has_inflight_task(x) &&
+            wake > now + e->o.timer_horizon_ms) {
+            e->parked++;
+            live_remove(e, i);
+        }
+    }
+}
+
+typedef struct load_ctx {
+    sfn_engine *e;
+    int64_t now;
+    size_t loaded;
+    sfn_error *err;
+} load_ctx;
+
+static int load_snapshot(int64_t key, const char *data, void *ud)
+{
+    void **a = ud;
+    sfn_execution *x = a[0];
+    sfn_error *err = a[1];
+    if (key >= 0 && key < UINT32_MAX)
+        sfn_exec_strand_load(x, (uint32_t)key, data, err);
+    return 0;
+}
+
+/* Rebuilds one execution from its row and snapshots and arms its timers. */
+static int load_exec(const sfn_exec_rec *r, void *ud)
+{
+    load_ctx *c = ud;
+    sfn_engine *e = c->e;
+    if (live_find(e, r->id))
+        return 0;
+    sfn_error err;
+    sfn_graph *g = e->o.load_graph
+                       ? e->o.load_graph(e->o.load_ud, r->machine, r->revision,
+                                         &err)
+                       : NULL;
+    if (!g)
+        return 0;
+    json_error_t je;
+    json_t *input = sfn_json_loadb(r->input, strlen(r->input), JSON_DECODE_ANY,
+                                   &je);
+    char *marn = sfn_engine_machine_arn(e, r->machine);
+    sfn_execution *x = sfn_exec_new(g, r->arn, r->name, marn, r->machine,
+                                    input, r->start_ms, seed64());
+    free(marn);
+    json_decref(input);
+    sfn_graph_unref(g);
+    if (!x)
+        return 0;
+    x->store_id = r->id;
+    x->revision = r->revision;
+    x->next_event_id = r->next_event;
+    x->limits = e->o.limits;
+    void *a[2] = {x, &err};
+    if (sfn_store_load_snapshots(e->o.store, r->id, load_snapshot, a,
+                                 &err) != SFN_OK ||
+        sfn_exec_resume(x, c->now, &err) != SFN_OK || !live_add(e, x)) {
+        sfn_exec_free(x);
+        return 0;
+    }
+    live_index(e, e->n_live - 1);
+    if (x->deadline_ms) {
+        heap_push(e, x->deadline_ms, x->store_id, EXEC_TIMEOUT_STRAND);
+        x->deadline_armed = true;
+    }
+    perform_effects(e, x, c->now);
+    c->loaded++;
+    return 0;
+}
+
+sfn_rc sfn_engine_recover(sfn_engine *e, size_t *resumed, sfn_error *err)
+{
+    load_ctx c = {e, sfn_clock_now_ms(e->clock), 0, err};
+    sfn_rc rc = sfn_store_list_running(e->o.store, load_exec, &c, err);
+    if (resumed)
+        *resumed = c.loaded;
+    e->parked = 0;
+    return rc;
+}
+
+/* Brings back parked executions whose wake-up is within the horizon. */
+static void unpark(sfn_engine *e, int64_t now)
+{
+    if (!e->parked || now < e->next_unpark_ms)
+        return;
+    e->next_unpark_ms = now + e->o.timer_horizon_ms / 2;
+    load_ctx c = {e, now, 0, NULL};
+    sfn_store_list_due(e->o.store, now + e->o.timer_horizon_ms, load_exec, &c,
+                       NULL);
+    e->parked -= c.loaded <= e->parked ? c.loaded : e->parked;
+}
+
+/* ---- rounds ----------------------------------------------------------- */
+
+static void fire_timers(sfn_engine *e, int64_t now)
+{
+    while (e->n_heap && e->heap[0].wake_ms <= now) {
+        timer t = heap_pop(e);
+        sfn_execution *x = live_find(e, t.exec_id);
+        if (!x)
+            continue; /* finished or parked: the row remembers */
+        if (t.strand == EXEC_TIMEOUT_STRAND)
+            sfn_exec_timeout(x, now);
+        else
+            sfn_exec_timer(x, t.strand, now);
+    }
+}
+
+static bool any_ready(const sfn_engine *e)
+{
+    for (size_t i = 0; i < e->n_live; i++)
+        if (e->live[i]->n_ready || e->live[i]->n_events ||
+            !e->live[i]->store_id)
+            return true;
+    return false;
+}
+
+sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
+                       sfn_error *err)
+{
+    int64_t now = sfn_clock_now_ms(e->clock);
+    int64_t total = 0;
+    unpark(e, now);
+    fire_timers(e, now);
+    if (!any_ready(e) && e->n_heap) {
+        int64_t next = e->heap[0].wake_ms;
+        if (e->o.simulated_time) {
+            sfn_clock_fake_advance(e->clock, next - now);
+        } else if (next > now && wait_ms > 0) {
+            int64_t ms = next - now < wait_ms ? next - now : wait_ms;
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        now = sfn_clock_now_ms(e->clock);
+        fire_timers(e, now);
+    }
+    /* A round's work is bounded overall (memory held until the commit,
+     * and the latency of acknowledgements), shared round-robin. */
+    int budget = e->o.round_budget;
+    int64_t left = e->o.round_max;
+    if (e->adaptive && e->n_live && (size_t)budget * e->n_live < (size_t)left)
+        budget = (int)(left / (int64_t)e->n_live);
+    for (size_t k = 0; k < e->n_live && left > 0; k++) {
+        size_t i = (e->cursor + k) % e->n_live;
+        int b = budget < left ? budget : (int)left;
+        int done = sfn_exec_run(e->live[i], now, b);
+        total += done;
+        left -= done;
+    }
+    if (e->n_live)
+        e->cursor = (e->cursor + 1) % e->n_live;
+    e->stats.transitions += total;
+    sfn_rc rc = commit_round(e, err);
+    if (rc != SFN_OK)
+        return rc;
+    for (size_t i = 0; i < e->n_live; i++) {
+        sfn_execution *x = e->live[i];
+        /* timers are keyed by store id, known once the row exists */
+        if (x->deadline_ms && !x->deadline_armed &&
+            x->status == SFN_EXEC_RUNNING) {
+            heap_push(e, x->deadline_ms, x->store_id, EXEC_TIMEOUT_STRAND);
+            x->deadline_armed = true;
+        }
+        perform_effects(e, x, now);
+    }
+    retire(e, now);
+    if (made)
+        *made = total;
+    return SFN_OK;
+}
+
+sfn_rc sfn_engine_run_until_idle(sfn_engine *e, sfn_error *err)
+{
+    while (e->n_live || e->parked) {
+        sfn_rc rc = sfn_engine_poll(e, 1000, NULL, err);
+        if (rc != SFN_OK)
+            return rc;
+        if (!e->parked || e->n_live)
+            continue;
+        /* everything waits beyond the horizon: sleep (or jump) until the
+         * earliest parked wake-up comes within it */
+        int64_t now = sfn_clock_now_ms(e->clock);
+        int64_t wake = sfn_store_next_wake(e->o.store);
+        int64_t until = wake - e->o.timer_horizon_ms;
+        e->next_unpark_ms = 0;
+        if (!wake || until <= now)
+            continue;
+        if (e->o.simulated_time) {
+            sfn_clock_fake_advance(e->clock, until - now);
+        } else {
+            int64_t ms = until - now < 1000 ? until - now : 1000;
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return SFN_OK;
+}

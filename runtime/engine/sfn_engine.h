@@ -1,0 +1,97 @@
+/* sfn_engine.h: the durable engine.  Drives many executions with the
+ * executor and makes every transition durable before its effects happen:
+ * each round runs the ready executions, writes all their new history
+ * events and changed snapshots in ONE store transaction (group commit),
+ * then performs the effects (task dispatch, timers) and acknowledges the
+ * executions started since the last round.  A waiting execution costs a row
+ * and, while its wake-up is far, no memory: only near-due timers are held.
+ *
+ * Threading: an engine is driven by one thread (sfn_engine_poll).  Other
+ * threads may call sfn_engine_submit_* which queue work under a mutex and
+ * wake the engine; their callbacks run on the engine thread.
+ * Ownership: see each function. */
+#ifndef SFN_ENGINE_H
+#define SFN_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sfn_asl.h"
+#include "sfn_clock.h"
+#include "sfn_exec.h"
+#include "sfn_store.h"
+
+typedef struct sfn_engine sfn_engine;
+
+/* Loads the compiled graph of (machine, revision): new reference, or NULL
+ * with err filled.  Used for recovery and for starts by name. */
+typedef sfn_graph *(*sfn_graph_loader)(void *ud, const char *machine,
+                                       int64_t revision, sfn_error *err);
+
+/* Observer of every committed event (live progress in `stepd run`). */
+typedef void (*sfn_event_observer)(void *ud, const sfn_execution *x,
+                                   const sfn_event *ev);
+
+typedef struct sfn_engine_opts {
+    sfn_store *store;          /* required, borrowed                         */
+    sfn_clock *clock;          /* NULL = real clock                          */
+    bool simulated_time;       /* idle: jump a fake clock to the next timer  */
+    sfn_exec_limits limits;    /* zero = AWS defaults                        */
+    const char *region;        /* default "us-east-1"                        */
+    const char *account;       /* default "123456789012"                     */
+    sfn_graph_loader load_graph;
+    void *load_ud;
+    sfn_event_observer observer;
+    void *observer_ud;
+    int round_budget;          /* transitions per execution per round; 0 =
+                                  adaptive (256, more when few are live)    */
+    int64_t round_max;         /* transitions per round, all executions;
+                                  0 = 8192 (bounds memory and ack latency) */
+    int64_t timer_horizon_ms;  /* timers further than this are parked in the
+                                  store only; 0 = 60,000                     */
+} sfn_engine_opts;
+
+sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err);
+void sfn_engine_free(sfn_engine *e); /* NULL ok; drops in-memory state */
+
+/* Loads every RUNNING execution from the store and resumes it from its last
+ * committed transition.  *resumed (may be NULL) gets the count. */
+sfn_rc sfn_engine_recover(sfn_engine *e, size_t *resumed, sfn_error *err);
+
+/* Starts an execution of `graph` (borrowed; the execution takes a ref) for
+ * (machine, revision) with `input` (borrowed).  name NULL = a UUID.  The
+ * execution is durable after the next round's commit; *arn_out (malloc'd,
+ * may be NULL) gets its ARN. */
+sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
+                        sfn_graph *graph, const char *name, json_t *input,
+                        char **arn_out, sfn_error *err);
+
+/* Whether the engine can execute g (JSONata-mode states need the JSONata
+ * evaluator); false with err naming why.  sfn_engine_start checks it. */
+bool sfn_engine_supports(const sfn_graph *g, sfn_error *err);
+
+/* One round (see above).  When nothing is ready it waits up to wait_ms for
+ * the next timer (or, with simulated_time, jumps the clock to it).  Returns
+ * the number of transitions made in *made (may be NULL). */
+sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
+                       sfn_error *err);
+
+/* Rounds until no execution is running in memory or parked. */
+sfn_rc sfn_engine_run_until_idle(sfn_engine *e, sfn_error *err);
+
+/* Executions known to the engine that are still running. */
+size_t sfn_engine_running(const sfn_engine *e);
+
+/* Totals since creation, for benchmarks and /metrics. */
+typedef struct sfn_engine_stats {
+    int64_t transitions, events, commits, started, finished;
+} sfn_engine_stats;
+sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e);
+
+/* Builds the ARN of an execution (malloc'd). */
+char *sfn_engine_exec_arn(const sfn_engine *e, const char *machine,
+                          const char *name);
+char *sfn_engine_machine_arn(const sfn_engine *e, const char *machine);
+
+#endif
