@@ -15,11 +15,14 @@
 
 static const char run_usage[] =
     "usage: stepd run FILE [--input JSON | --input-file F] [--db PATH]\n"
-    "                 [--name NAME] [--json]\n"
+    "                 [--name NAME] [--json] [--sync normal|full]\n"
+    "                 [--max-history-events N] [--max-payload-bytes N]\n"
     "  Runs one execution of the definition in FILE to completion and prints\n"
     "  its result.  --db keeps the database (default: a temporary file).\n"
     "  --json prints {\"executionArn\",\"status\",\"output\",\"error\","
     "\"cause\"}.\n"
+    "  --sync: SQLite synchronous mode (default normal).  The limits default\n"
+    "  to AWS's: 25000 history events, 262144 bytes of state input/output.\n"
     "  Exit 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 usage or invalid "
     "definition.\n";
 
@@ -128,7 +131,19 @@ static void print_result(const sfn_exec_rec *r, bool as_json)
 typedef struct run_args {
     const char *file, *input_text, *input_file, *db, *name;
     bool json;
+    sfn_sync_mode sync;
+    sfn_exec_limits limits;
 } run_args;
+
+static bool parse_count(const char *s, long long min, long long *out)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < min)
+        return false;
+    *out = v;
+    return true;
+}
 
 static int parse_run_args(int argc, char **argv, run_args *a)
 {
@@ -138,12 +153,39 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"db", required_argument, NULL, 'd'},
         {"name", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
+        {"sync", required_argument, NULL, 's'},
+        {"max-history-events", required_argument, NULL, 'H'},
+        {"max-payload-bytes", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
+    long long v = 0;
+    a->limits = sfn_exec_limits_default();
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
+        case 's':
+            if (!strcmp(optarg, "normal") || !strcmp(optarg, "full")) {
+                a->sync = optarg[0] == 'f' ? SFN_SYNC_FULL : SFN_SYNC_NORMAL;
+                break;
+            }
+            fprintf(stderr, "stepd run: --sync must be normal or full, not "
+                            "'%s'\n", optarg);
+            return SFN_CLI_USAGE;
+        case 'H':
+        case 'P':
+            if (!parse_count(optarg, 1, &v)) {
+                fprintf(stderr, "stepd run: --%s needs a positive integer, "
+                                "not '%s'\n",
+                        c == 'H' ? "max-history-events" : "max-payload-bytes",
+                        optarg);
+                return SFN_CLI_USAGE;
+            }
+            if (c == 'H')
+                a->limits.history_events_max = v;
+            else
+                a->limits.payload_bytes_max = (size_t)v;
+            break;
         case 'i': a->input_text = optarg; break;
         case 'f': a->input_file = optarg; break;
         case 'd': a->db = optarg; break;
@@ -178,7 +220,7 @@ static int execute(const run_args *a, sfn_graph *g, const char *text,
                   !a->json && isatty(STDERR_FILENO)};
     sfn_engine_opts o = {.store = store, .load_graph = load_graph,
                          .load_ud = store, .observer = on_event,
-                         .observer_ud = &p};
+                         .observer_ud = &p, .limits = a->limits};
     sfn_engine *e = sfn_engine_new(&o, &err);
     char *arn = NULL;
     int status = SFN_CLI_USAGE;
@@ -253,7 +295,8 @@ int sfn_cli_run(int argc, char **argv)
         db = tmp;
     }
     sfn_error err;
-    if (sfn_store_open(db, NULL, &store, &err) != SFN_OK) {
+    sfn_store_opts so = {.sync = a.sync};
+    if (sfn_store_open(db, &so, &store, &err) != SFN_OK) {
         fprintf(stderr, "stepd run: %s\n", err.cause);
         goto out;
     }

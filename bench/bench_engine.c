@@ -6,7 +6,8 @@
  *       raised);
  *   (c) one Parallel of 10 branches x 100 Pass states.
  * Prints durable transitions per second, Map iterations per second, peak
- * RSS and bytes of SQLite per transition.  Usage: bench_engine [DIR]. */
+ * RSS and bytes of SQLite per transition, then the same figures as one
+ * `json: {...}` line for bench/run.sh.  Usage: bench_engine [DIR]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,23 @@ static void report(const char *label, result r, int64_t units,
            (long long)r.transitions, r.secs);
 }
 
+/* One "MODE":{...} member of the json: line; rates are per second. */
+static void json_mode(const char *mode, const result *r, int first)
+{
+    printf("%s\"%s\":{\"a_transitions_per_s\":%.1f,\"a_executions_per_s\":%.1f,"
+           "\"a_bytes_per_transition\":%.1f,\"b_transitions_per_s\":%.1f,"
+           "\"b_iterations_per_s\":%.1f,\"b_bytes_per_transition\":%.1f,"
+           "\"c_transitions_per_s\":%.1f,\"c_states_per_s\":%.1f,"
+           "\"c_bytes_per_transition\":%.1f}",
+           first ? "" : ",", mode,
+           (double)r[0].transitions / r[0].secs, 1000 / r[0].secs,
+           (double)r[0].db_bytes / (double)r[0].transitions,
+           (double)r[1].transitions / r[1].secs, 10000 / r[1].secs,
+           (double)r[1].db_bytes / (double)r[1].transitions,
+           (double)r[2].transitions / r[2].secs, 1000 / r[2].secs,
+           (double)r[2].db_bytes / (double)r[2].transitions);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
@@ -170,17 +188,23 @@ int main(int argc, char **argv)
                                                "SKU-1"));
     json_t *in_map = json_pack("{s:o}", "items", items);
     const char *modes[] = {"NORMAL", "FULL"};
+    result res[2][3];
     printf("stepd bench_engine (durable, SQLite WAL)\n");
     for (int m = 0; m < 2; m++) {
+        result *r = res[m];
         printf("synchronous=%s\n", modes[m]);
-        result a = run(dir, "chain", (sfn_sync_mode)m, gc, in_chain, 1000);
-        report("(a) 1000 x 100-state Pass chain", a, 1000, "executions");
-        result b = run(dir, "map", (sfn_sync_mode)m, gm, in_map, 1);
-        report("(b) Map over 10,000 items", b, 10000, "iterations");
-        result c = run(dir, "parallel", (sfn_sync_mode)m, gp, in_chain, 1);
-        report("(c) Parallel 10 x 100 states", c, 1000, "states");
+        r[0] = run(dir, "chain", (sfn_sync_mode)m, gc, in_chain, 1000);
+        report("(a) 1000 x 100-state Pass chain", r[0], 1000, "executions");
+        r[1] = run(dir, "map", (sfn_sync_mode)m, gm, in_map, 1);
+        report("(b) Map over 10,000 items", r[1], 10000, "iterations");
+        r[2] = run(dir, "parallel", (sfn_sync_mode)m, gp, in_chain, 1);
+        report("(c) Parallel 10 x 100 states", r[2], 1000, "states");
     }
     printf("peak RSS: %ld KiB\n", peak_rss_kb());
+    printf("json: {\"tool\":\"stepd\",");
+    for (int m = 0; m < 2; m++)
+        json_mode(modes[m], res[m], m == 0);
+    printf(",\"peak_rss_kib\":%ld}\n", peak_rss_kb());
     json_decref(in_chain);
     json_decref(in_map);
     sfn_graph_unref(gc);

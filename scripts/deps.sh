@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libjansson-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
-      libssl-dev libcmocka-dev
+      libssl-dev libcmocka-dev libpcre2-dev
       clang libclang-rt-dev graphviz)
 
 missing=()

@@ -214,6 +214,28 @@ static void shallow_object(asl_ctx *c, const sfn_state *st, const char *f,
 static const char *const DIST_ONLY[] = {"ItemReader", "ItemBatcher",
                                         "ResultWriter", "Label", NULL};
 
+/* ItemBatcher's fields are checked like the state's own: a view of the
+ * sub-object with its pointer lets the same helpers compile them. */
+static void compile_batcher(asl_ctx *c, sfn_state *st)
+{
+    if (!json_is_object(st->item_batcher))
+        return;
+    char *p = asl_ptr(c, st->pointer, "ItemBatcher");
+    sfn_state view = {.raw = st->item_batcher, .pointer = p, .ql = st->ql,
+                      .name = st->name};
+    dyn_pair(c, &view, "MaxItemsPerBatch", 0x7FFFFFFFLL,
+             &st->max_items_per_batch);
+    dyn_pair(c, &view, "MaxInputBytesPerBatch", 262144,
+             &st->max_input_bytes_per_batch);
+    const json_t *bi = json_object_get(st->item_batcher, "BatchInput");
+    if (bi) {
+        char *bp = asl_ptr(c, p, "BatchInput");
+        st->batch_input = asl_tpl(c, st->ql, bi, bp);
+        asl_ptr_free(bp);
+    }
+    asl_ptr_free(p);
+}
+
 static void compile_distributed(asl_ctx *c, sfn_state *st)
 {
     bool reported = false;
@@ -236,8 +258,10 @@ static void compile_distributed(asl_ctx *c, sfn_state *st)
                                          "Arguments", "WriterConfig", NULL};
     if ((st->item_reader = get(st, "ItemReader")))
         shallow_object(c, st, "ItemReader", reader);
-    if ((st->item_batcher = get(st, "ItemBatcher")))
+    if ((st->item_batcher = get(st, "ItemBatcher"))) {
         shallow_object(c, st, "ItemBatcher", batcher);
+        compile_batcher(c, st);
+    }
     if ((st->result_writer = get(st, "ResultWriter")))
         shallow_object(c, st, "ResultWriter", writer);
     compile_label(c, st);

@@ -113,9 +113,14 @@ sfn_rc sfn_run_memory(sfn_graph *graph, json_t *input,
     char marn[256], earn[512];
     snprintf(marn, sizeof marn,
              "arn:aws:states:us-east-1:123456789012:stateMachine:%s", mname);
-    snprintf(earn, sizeof earn,
-             "arn:aws:states:us-east-1:123456789012:execution:%s:%s", mname,
-             ename);
+    if (opts->express)
+        snprintf(earn, sizeof earn,
+                 "arn:aws:states:us-east-1:123456789012:express:%s:%s:"
+                 "5e1f8e35-9d2a-4c4e-8d3b-1c7a6f0e2b11", mname, ename);
+    else
+        snprintf(earn, sizeof earn,
+                 "arn:aws:states:us-east-1:123456789012:execution:%s:%s",
+                 mname, ename);
     runner r = {0};
     r.res = out;
     r.now = opts->start_ms ? opts->start_ms : 1704067200000LL;
@@ -124,6 +129,7 @@ sfn_rc sfn_run_memory(sfn_graph *graph, json_t *input,
         return SFN_ENOMEM;
     if (opts->limits.history_events_max)
         r.x->limits = opts->limits;
+    r.x->express = opts->express;
     int64_t max = opts->max_transitions ? opts->max_transitions : 10000000;
     int64_t made = 0;
     sfn_rc rc = sfn_exec_start(r.x, r.now);
@@ -139,7 +145,10 @@ sfn_rc sfn_run_memory(sfn_graph *graph, json_t *input,
             break;
         }
         if (!r.x->n_ready && r.x->status == SFN_EXEC_RUNNING &&
-            !fire_next_timer(&r)) {
+            opts->stop_when_blocked && r.n_timers) {
+            sfn_exec_stop(r.x, NULL, NULL, r.now);
+        } else if (!r.x->n_ready && r.x->status == SFN_EXEC_RUNNING &&
+                   !fire_next_timer(&r)) {
             /* nothing ready and nothing scheduled: a task that never
              * answers without a timeout */
             sfn_exec_stop(r.x, "States.Runtime",

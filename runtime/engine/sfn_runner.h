@@ -13,6 +13,10 @@ typedef struct sfn_run_opts {
     int64_t start_ms;          /* simulated start; 0 = 2024-01-01T00:00:00Z */
     sfn_exec_limits limits;    /* zero = AWS defaults                        */
     int64_t max_transitions;   /* safety net; 0 = 10,000,000                 */
+    bool express;              /* run as an EXPRESS execution              */
+    bool stop_when_blocked;    /* StopExecution (no error/cause) as soon as
+                                  the execution waits on a timer, as a
+                                  client stopping a waiting execution      */
 } sfn_run_opts;
 
 typedef struct sfn_run_result {

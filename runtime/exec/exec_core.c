@@ -141,6 +141,7 @@ sfn_strand *exec_strand_new(sfn_execution *x, sfn_strand *parent,
     s->id = x->n_strands;
     s->parent = parent;
     s->parent_id = parent ? (int64_t)parent->id : -1;
+    exec_strand_scope(s);
     s->index = index;
     s->block = block;
     s->state = block->start;

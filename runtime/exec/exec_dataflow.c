@@ -15,6 +15,8 @@ static json_t *lookup_var(void *ud, const char *name)
         json_t *v = s->vars ? json_object_get(s->vars, name) : NULL;
         if (v)
             return v;
+        if (s->isolated)
+            break;
     }
     return NULL;
 }
@@ -48,6 +50,9 @@ static json_t *build_context(exec_env *e)
         "RoleArn", x->role_arn ? x->role_arn : "", "RedriveCount", 0,
         "StateMachine", "Id", x->machine_arn, "Name", x->machine_name,
         "State", build_state_context(e));
+    /* Express executions cannot be redriven: no RedriveCount (recorded) */
+    if (ctx && x->express)
+        json_object_del(json_object_get(ctx, "Execution"), "RedriveCount");
     if (ctx && e->map_value)
         json_object_set_new(ctx, "Map",
                             json_pack("{s:{s:i,s:O}}", "Item", "Index",
@@ -234,9 +239,9 @@ void exec_assign_apply(sfn_strand *s, json_t *values)
     json_t *v;
     json_object_foreach(values, k, v) {
         sfn_strand *owner = s;
-        for (sfn_strand *p = s->parent; p; p = p->parent)
-            if (p->vars && json_object_get(p->vars, k))
-                owner = p;
+        for (sfn_strand *p = s; !p->isolated && p->parent; p = p->parent)
+            if (p->parent->vars && json_object_get(p->parent->vars, k))
+                owner = p->parent;
         if (!owner->vars)
             owner->vars = json_object();
         json_object_set(owner->vars, k, v);
@@ -258,6 +263,10 @@ json_t *exec_json_text(json_t *v)
 int64_t exec_emit(sfn_execution *x, sfn_strand *s, sfn_event_type t,
                   int64_t now_ms, json_t *details)
 {
+    if (s && s->quiet) {
+        json_decref(details);
+        return s->prev_event;
+    }
     if (x->n_events == x->cap_events) {
         size_t cap = x->cap_events ? x->cap_events * 2 : 64;
         sfn_event *ev = realloc(x->events, cap * sizeof *ev);

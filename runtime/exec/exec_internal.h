@@ -44,6 +44,13 @@ json_t *exec_assign_eval(exec_env *e, const sfn_tpl *assign, json_t *doc,
 /* Stores assigned values into the strand's scope. */
 void exec_assign_apply(sfn_strand *s, json_t *values);
 
+/* Map: the units iterated (items, or ItemBatcher batches) and one item's
+ * ItemSelector input.  New references; NULL with err on failure. */
+json_t *exec_map_units(exec_env *e, const sfn_state *st, json_t *eff,
+                       sfn_error *err);
+json_t *exec_map_item_input(exec_env *e, const sfn_state *st, json_t *eff,
+                            json_t *items, size_t i, sfn_error *err);
+
 /* Choice: index of the matching rule, -1 none; <-2 on error (err set). */
 int exec_choice_select(exec_env *e, const sfn_state *st, json_t *input,
                        sfn_error *err);
@@ -66,6 +73,9 @@ sfn_strand *exec_strand_new(sfn_execution *x, sfn_strand *parent,
                             const sfn_block *block, uint32_t index,
                             json_t *input);
 void exec_strand_free(sfn_strand *s); /* NULL ok */
+/* Sets quiet/isolated from the parent (a Distributed Map's children run as
+ * child executions: their events and variables are their own). */
+void exec_strand_scope(sfn_strand *s);
 sfn_effect *exec_effect(sfn_execution *x, sfn_effect_kind kind,
                         sfn_strand *s);
 /* {"<key>": text, "<key>Details": {"truncated": false}}: new reference. */

@@ -182,6 +182,7 @@ static sfn_rc link_strand(sfn_execution *x, sfn_strand *s, sfn_error *err)
         s->parent = x->strands[s->parent_id];
     }
     s->block = block_of(x, s);
+    exec_strand_scope(s);
     if (!s->block || s->state < 0 || (size_t)s->state >= s->block->n_states)
         return sfn_error_set(err, SFN_EIO, NULL, -1,
                              "snapshot of strand %u does not match the "
@@ -203,7 +204,7 @@ static sfn_rc restore_items(sfn_execution *x, sfn_strand *s, sfn_error *err)
         return SFN_OK;
     exec_env e;
     exec_env_init(&e, x, s, s->effective);
-    s->items = exec_apply_path(&e, st->items_path, false, s->effective, err);
+    s->items = exec_map_units(&e, st, s->effective, err);
     exec_env_done(&e);
     return json_is_array(s->items)
                ? SFN_OK

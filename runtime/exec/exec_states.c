@@ -597,10 +597,71 @@ static void parallel_work(sfn_execution *x, sfn_strand *s, exec_env *e,
  * words it in JSONata mode (scenarios map_state_items_input_types,
  * recorded).  MaxConcurrency(Path) and the ToleratedFailure*(Path) fields
  * are read from the effective input. */
+/* ItemBatcher: each iteration gets {"Items": [...], "BatchInput": ...}
+ * with ItemSelector already applied to each item; a batch closes at
+ * MaxItemsPerBatch items or before MaxInputBytesPerBatch bytes. */
+static json_t *batch_items(exec_env *e, const sfn_state *st, json_t *items,
+                           json_t *eff, sfn_error *err)
+{
+    long long max_items = 0, max_bytes = 0;
+    if ((st->max_items_per_batch.set &&
+         !exec_dyn_count(e, &st->max_items_per_batch, "MaxItemsPerBatchPath",
+                         eff, &max_items, err)) ||
+        (st->max_input_bytes_per_batch.set &&
+         !exec_dyn_count(e, &st->max_input_bytes_per_batch,
+                         "MaxInputBytesPerBatchPath", eff, &max_bytes, err)))
+        return NULL;
+    json_t *batch_input = NULL;
+    if (st->batch_input) {
+        exec_env_set_input(e, eff);
+        if (!(batch_input = exec_tpl_eval(e, st->batch_input, err)))
+            return NULL;
+    }
+    json_t *units = json_array(), *cur = NULL;
+    size_t cur_bytes = 0;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *sel = exec_map_item_input(e, st, eff, items, i, err);
+        if (!sel) {
+            json_decref(units);
+            json_decref(batch_input);
+            return NULL;
+        }
+        size_t bytes = json_size(sel);
+        if (cur && ((max_items && (long long)json_array_size(cur) >= max_items) ||
+                    (max_bytes && (long long)(cur_bytes + bytes) > max_bytes)))
+            cur = NULL;
+        if (!cur) {
+            cur = json_array();
+            cur_bytes = 0;
+            json_t *unit = json_pack("{s:o}", "Items", cur);
+            if (batch_input)
+                json_object_set(unit, "BatchInput", batch_input);
+            json_array_append_new(units, unit);
+        }
+        json_array_append_new(cur, sel);
+        cur_bytes += bytes;
+    }
+    json_decref(batch_input);
+    return units;
+}
+
+/* The units a Map iterates over: its items, or with ItemBatcher the
+ * batches (also what a resumed Map recomputes). */
+json_t *exec_map_units(exec_env *e, const sfn_state *st, json_t *eff,
+                       sfn_error *err)
+{
+    json_t *items = exec_apply_path(e, st->items_path, false, eff, err);
+    if (!items || !json_is_array(items) || !st->item_batcher)
+        return items;
+    json_t *units = batch_items(e, st, items, eff, err);
+    json_decref(items);
+    return units;
+}
+
 static json_t *map_items(exec_env *e, const sfn_state *st, sfn_strand *s,
                          json_t *eff, sfn_error *err)
 {
-    json_t *items = exec_apply_path(e, st->items_path, false, eff, err);
+    json_t *items = exec_map_units(e, st, eff, err);
     if (items && !json_is_array(items)) {
         char *text = sfn_json_dumps(items, 0);
         sfn_error_set(err, SFN_ETYPE, "States.Runtime", -1,
@@ -633,6 +694,25 @@ static json_t *map_items(exec_env *e, const sfn_state *st, sfn_strand *s,
     return items;
 }
 
+/* A Distributed Map runs its iterations as child executions of a Map
+ * Run: the parent history shows MapRunStarted/Succeeded/Failed only. */
+static void map_run_started(sfn_execution *x, sfn_strand *s, int64_t now)
+{
+    const sfn_state *st = ST(s);
+    char arn[512], uuid[40];
+    uint64_t r1 = next_rand(x), r2 = next_rand(x);
+    snprintf(uuid, sizeof uuid, "%08x-%04x-4%03x-%04x-%012llx",
+             (unsigned)(r1 >> 32), (unsigned)(r1 >> 16) & 0xffff,
+             (unsigned)r1 & 0xfff, (unsigned)((r2 >> 48) & 0x3fff) | 0x8000,
+             (unsigned long long)(r2 & 0xffffffffffffULL));
+    const char *colon = strstr(x->machine_arn, ":stateMachine:");
+    snprintf(arn, sizeof arn, "%.*s:mapRun:%s/%s:%s",
+             colon ? (int)(colon - x->machine_arn) : 0, x->machine_arn,
+             x->machine_name, st->label ? st->label : st->name, uuid);
+    exec_emit(x, s, SFN_EV_MapRunStarted, now,
+              json_pack("{s:s}", "mapRunArn", arn));
+}
+
 static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                      int64_t now)
 {
@@ -654,12 +734,16 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     uint32_t n = (uint32_t)json_array_size(items);
     exec_emit(x, s, SFN_EV_MapStateStarted, now,
               json_pack("{s:i}", "length", (json_int_t)n));
+    if (st->distributed)
+        map_run_started(x, s, now);
     if (!ensure_children(s, n)) {
         exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime",
                     "out of memory", now);
         return;
     }
     if (n == 0) {
+        if (st->distributed)
+            exec_emit(x, s, SFN_EV_MapRunSucceeded, now, NULL);
         exec_emit(x, s, SFN_EV_MapStateSucceeded, now, NULL);
         json_t *res = json_incref(s->results);
         finish_work(x, s, res, now);
@@ -680,6 +764,33 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
 
 static void abort_children(sfn_execution *x, sfn_strand *s, int64_t now);
 
+/* Item i's iteration input: ItemSelector (`$` the Map's effective input,
+ * $$.Map.Item the item) or the item itself.  New reference. */
+json_t *exec_map_item_input(exec_env *e, const sfn_state *st, json_t *eff,
+                            json_t *items, size_t i, sfn_error *err)
+{
+    json_t *item = json_array_get(items, i);
+    if (!st->item_selector)
+        return json_incref(item);
+    json_t *saved_in = e->expr.input, *saved_ctx = e->context;
+    long saved_idx = e->map_index;
+    json_t *saved_val = e->map_value;
+    /* the context object differs per item: build a fresh one */
+    e->context = NULL;
+    e->expr.context = NULL;
+    e->map_index = (long)i;
+    e->map_value = item;
+    exec_env_set_input(e, eff);
+    json_t *in = exec_tpl_eval(e, st->item_selector, err);
+    json_decref(e->context);
+    e->context = saved_ctx;
+    e->expr.context = saved_ctx;
+    e->map_index = saved_idx;
+    e->map_value = saved_val;
+    exec_env_set_input(e, saved_in);
+    return in;
+}
+
 /* Builds iteration i's input (ItemSelector: `$` the Map's effective input,
  * $$.Map.Item the item) and its strand.  A selector error fails the Map
  * state: the started iterations are aborted first. */
@@ -687,19 +798,16 @@ static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
                             int64_t now)
 {
     const sfn_state *st = ST(s);
-    json_t *item = json_array_get(s->items, i);
     json_t *in = NULL;
     sfn_error err;
     sfn_error_clear(&err);
-    if (st->item_selector) {
+    if (st->item_batcher) {
+        in = json_incref(json_array_get(s->items, i));
+    } else {
         exec_env e;
         exec_env_init(&e, x, s, s->effective);
-        e.map_index = i;
-        e.map_value = item;
-        in = exec_tpl_eval(&e, st->item_selector, &err);
+        in = exec_map_item_input(&e, st, s->effective, s->items, i, &err);
         exec_env_done(&e);
-    } else {
-        in = json_incref(item);
     }
     if (!in) {
         abort_children(x, s, now);
@@ -762,18 +870,31 @@ static bool tolerated(const sfn_strand *s)
 static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
                            int64_t now)
 {
-    json_t *d = json_pack("{s:s,s:i}", "name", ST(p)->name, "index",
-                          (json_int_t)c->index);
-    p->prev_event = c->prev_event;
+    bool dist = ST(p)->distributed;
+    json_t *d = dist ? NULL
+                     : json_pack("{s:s,s:i}", "name", ST(p)->name, "index",
+                                 (json_int_t)c->index);
+    if (!dist)
+        p->prev_event = c->prev_event;
     p->running--;
     if (c->failed_flag) {
-        exec_emit(x, p, SFN_EV_MapIterationFailed, now, d);
+        if (dist)
+            json_decref(d);
+        else
+            exec_emit(x, p, SFN_EV_MapIterationFailed, now, d);
         p->failed++;
         if (!tolerated(p)) {
             abort_children(x, p, now);
             /* MapStateFailed points where MapIterationFailed points */
-            p->prev_event = c->prev_event;
+            if (!dist)
+                p->prev_event = c->prev_event;
             bool over = tolerance_set(ST(p));
+            if (dist)
+                exec_emit(x, p, SFN_EV_MapRunFailed, now,
+                          json_pack("{s:s,s:s}", "error",
+                                    over ? "States.ExceedToleratedFailureThreshold"
+                                         : (c->error ? c->error : ""),
+                                    "cause", c->cause ? c->cause : ""));
             state_error_ev(x, p,
                            over ? "States.ExceedToleratedFailureThreshold"
                                 : c->error,
@@ -786,7 +907,10 @@ static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
         json_array_set_new(p->results, c->index,
                            error_output(c->error, c->cause));
     } else {
-        exec_emit(x, p, SFN_EV_MapIterationSucceeded, now, d);
+        if (dist)
+            json_decref(d);
+        else
+            exec_emit(x, p, SFN_EV_MapIterationSucceeded, now, d);
         json_array_set(p->results, c->index, c->output);
         p->done++;
     }
@@ -797,6 +921,8 @@ static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
         exec_push_ready(x, p->children[i]);
     }
     if (p->done + p->failed == p->n_children) {
+        if (dist)
+            exec_emit(x, p, SFN_EV_MapRunSucceeded, now, NULL);
         exec_emit(x, p, SFN_EV_MapStateSucceeded, now, NULL);
         json_t *res = json_incref(p->results);
         finish_work(x, p, res, now);
@@ -841,9 +967,10 @@ void exec_strand_abort(sfn_execution *x, sfn_strand *s, int64_t now)
     if (s->phase == SFN_PH_DONE)
         return;
     abort_children(x, s, now);
+    /* AWS records no WaitStateAborted when a waiting execution is stopped
+     * (conformance case sfn_api test_stop_execution) */
     static const sfn_event_type aborted[] = {
         [SFN_ST_TASK] = SFN_EV_TaskStateAborted,
-        [SFN_ST_WAIT] = SFN_EV_WaitStateAborted,
         [SFN_ST_PARALLEL] = SFN_EV_ParallelStateAborted,
         [SFN_ST_MAP] = SFN_EV_MapStateAborted,
     };
@@ -882,8 +1009,17 @@ void exec_state_work(sfn_execution *x, sfn_strand *s, int64_t now)
 void exec_iteration_begin(sfn_execution *x, sfn_strand *s, int64_t now)
 {
     if (s->parent && !s->iteration_started &&
-        ST(s->parent)->type == SFN_ST_MAP)
+        ST(s->parent)->type == SFN_ST_MAP && !ST(s->parent)->distributed)
         iteration_started(x, s, now);
+}
+
+void exec_strand_scope(sfn_strand *s)
+{
+    sfn_strand *p = s->parent;
+    bool child_run = p && p->block && ST(p)->type == SFN_ST_MAP &&
+                     ST(p)->distributed;
+    s->isolated = child_run;
+    s->quiet = child_run || (p && p->quiet);
 }
 
 void exec_timer_fired(sfn_execution *x, sfn_strand *s, int64_t now)

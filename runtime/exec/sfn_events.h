@@ -1,6 +1,7 @@
 /* sfn_events.h: execution history events in AWS's shape: the event type
  * enum (names exactly as GetExecutionHistory spells them) and which
- * `*EventDetails` member each type carries. */
+ * `*EventDetails` member each type carries.  The enum's values are stored
+ * in databases: append new types at the end, never reorder. */
 #ifndef SFN_EVENTS_H
 #define SFN_EVENTS_H
 
@@ -65,7 +66,12 @@
     XX(ActivityFailed, "activityFailedEventDetails")                      \
     XX(ActivityTimedOut, "activityTimedOutEventDetails")                  \
     XX(ActivityScheduleFailed, "activityScheduleFailedEventDetails")      \
-    XX(EvaluationFailed, "evaluationFailedEventDetails")
+    XX(EvaluationFailed, "evaluationFailedEventDetails")                  \
+    XX(MapRunStarted, "mapRunStartedEventDetails")                        \
+    XX(MapRunSucceeded, NULL)                                             \
+    XX(MapRunFailed, "mapRunFailedEventDetails")                          \
+    XX(MapRunAborted, NULL)                                               \
+    XX(MapRunRedriven, "mapRunRedrivenEventDetails")
 
 typedef enum {
 #define SFN__EV_ENUM(name, member) SFN_EV_##name,

@@ -87,6 +87,11 @@ struct sfn_strand {
     bool dirty;
     bool queued;
     bool persisted;              /* a snapshot row exists in the store      */
+    bool quiet;                  /* inside a Distributed Map child: its
+                                    events belong to the child execution,
+                                    not to this history                    */
+    bool isolated;               /* a Distributed Map child: outer
+                                    variables are not visible              */
 };
 
 typedef enum { SFN_EFFECT_TASK, SFN_EFFECT_TIMER } sfn_effect_kind;
@@ -116,6 +121,7 @@ typedef struct sfn_execution {
     int64_t store_id;           /* engine bookkeeping: row id, 0 = new      */
     int64_t revision;           /* definition revision it runs on           */
     bool deadline_armed;        /* engine: TimeoutSeconds timer is set      */
+    bool express;               /* EXPRESS type: ARN ":express:", no redrive */
 
     sfn_strand **strands;       /* by id; NULL once freed                   */
     uint32_t n_strands, cap_strands;

@@ -206,6 +206,53 @@ static void test_history_of_kept_database(void **state)
     free(def);
 }
 
+static void test_run_limits_and_sync(void **state)
+{
+    (void)state;
+    char *def = write_tmp("lim.asl.json", pass_def);
+    /* 6 events are needed: a limit of 3 fails the execution */
+    const char *a1[] = {"run", def, "--json", "--max-history-events", "3",
+                        "--input", "{\"x\":1,\"n\":1,\"big\":2}", NULL};
+    run_result r = run(NULL, a1);
+    assert_int_equal(r.status, 1);
+    json_t *o = parse(r.out);
+    assert_string_equal(json_string_value(json_object_get(o, "error")),
+                        "States.Runtime");
+    json_decref(o);
+    run_free(&r);
+
+    const char *a2[] = {"run", def, "--json", "--max-payload-bytes", "10",
+                        "--input", "{\"x\":1,\"n\":1,\"big\":2}", NULL};
+    r = run(NULL, a2);
+    assert_int_equal(r.status, 2); /* the input itself is over the limit */
+    assert_true(has(r.err, "above the limit"));
+    run_free(&r);
+
+    /* input 21 bytes, output {"x":1,"big":2,"sum":2} 23 bytes */
+    const char *a3[] = {"run", def, "--json", "--max-payload-bytes", "22",
+                        "--input", "{\"x\":1,\"n\":1,\"big\":2}", NULL};
+    r = run(NULL, a3);
+    assert_int_equal(r.status, 1);
+    o = parse(r.out);
+    assert_string_equal(json_string_value(json_object_get(o, "error")),
+                        "States.DataLimitExceeded");
+    json_decref(o);
+    run_free(&r);
+
+    const char *a4[] = {"run", def, "--sync", "full", "--input",
+                        "{\"x\":1,\"n\":1,\"big\":2}", NULL};
+    r = run(NULL, a4);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+
+    const char *a5[] = {"run", def, "--sync", "sometimes", NULL};
+    r = run(NULL, a5);
+    assert_int_equal(r.status, 2);
+    assert_true(has(r.err, "--sync must be normal or full"));
+    run_free(&r);
+    free(def);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_run_task_failure),
         cmocka_unit_test(test_run_usage_errors_exit_2),
         cmocka_unit_test(test_history_of_kept_database),
+        cmocka_unit_test(test_run_limits_and_sync),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

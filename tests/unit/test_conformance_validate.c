@@ -13,47 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sfn_asl.h"
-#include "sfn_json.h"
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted *.json names of dir (caller frees each and the array). */
-static char **list_cases(const char *dir, size_t *n)
-{
-    DIR *d = opendir(dir);
-    char **names = NULL;
-    size_t cap = 0;
-    *n = 0;
-    if (!d)
-        return NULL;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 256;
-            names = realloc(names, cap * sizeof *names);
-            assert_non_null(names);
-        }
-        names[(*n)++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, *n, sizeof *names, cmp_names);
-    return names;
-}
-
-/* The corpus marks Express machines only through the test they come
- * from; the express rules (no .sync / .waitForTaskToken) apply there. */
-static bool is_express(const char *name)
-{
-    return !strncmp(name, "api_express__", 13) ||
-           !strncmp(name, "express__", 9) || strstr(name, "type_express_");
-}
+#include "conformance_util.h"
 
 /* Returns true when the outcome matches; fills first with a diagnostic. */
 static bool run_case(const char *path, const char *name, char *first,
@@ -68,15 +28,10 @@ static bool run_case(const char *path, const char *name, char *first,
     const char *status = json_string_value(
         json_object_get(json_object_get(c, "expected"), "status"));
     bool want_invalid = status && !strcmp(status, "INVALID_DEFINITION");
-    const char *text = json_string_value(json_object_get(c, "definition_text"));
-    char *dumped = NULL;
-    if (!text)
-        text = dumped = sfn_json_dumps(json_object_get(c, "definition"), 0);
-    sfn_asl_opts opts = {.express = is_express(name)};
     sfn_diags d;
     sfn_diags_init(&d);
     sfn_graph *g = NULL;
-    sfn_rc rc = sfn_asl_compile_text(text, strlen(text), &opts, &d, &g);
+    sfn_rc rc = conformance_compile(c, name, &d, &g);
     bool ok = want_invalid ? rc != SFN_OK : rc == SFN_OK;
     if (!ok && d.count)
         snprintf(first, first_size, "%s at '%s': %s", d.items[0].code,
@@ -85,7 +40,6 @@ static bool run_case(const char *path, const char *name, char *first,
         snprintf(first, first_size, "accepted, but AWS rejects it");
     sfn_graph_unref(g);
     sfn_diags_free(&d);
-    free(dumped);
     json_decref(c);
     return ok;
 }
@@ -93,12 +47,9 @@ static bool run_case(const char *path, const char *name, char *first,
 static void test_conformance_validate(void **state)
 {
     (void)state;
-    const char *shared = getenv("SFN_SHARED");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/conformance/localstack",
-             shared ? shared : "../shared");
     size_t n = 0, passed = 0, failed = 0;
-    char **names = list_cases(dir, &n);
+    char **names = conformance_cases(dir, sizeof dir, &n);
     assert_non_null(names);
     for (size_t i = 0; i < n; i++) {
         char path[8192], first[2048] = "";

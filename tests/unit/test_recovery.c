@@ -1,5 +1,6 @@
 /* test_recovery.c: durability under SIGKILL.  A mixed workload (Pass
- * chains, Map, Parallel, Wait, Retry with back-off then Catch) is started
+ * chains, Map, Parallel, Wait, Retry with back-off then Catch, a
+ * Distributed Map with ItemBatcher) is started
  * and acknowledged (committed); then child processes recover and run it
  * while the parent kills each with SIGKILL at a random moment, many times;
  * a last child finishes it.  Every acknowledged execution must end with the
@@ -44,6 +45,13 @@ static const char *const defs[][2] = {
      "\"$.items\",\"MaxConcurrency\":3,\"ItemProcessor\":{\"StartAt\":\"X\","
      "\"States\":{\"X\":{\"Type\":\"Pass\",\"Parameters\":{\"v.$\":\"$\"},"
      "\"Next\":\"Y\"},\"Y\":{\"Type\":\"Pass\",\"End\":true}}},"
+     "\"End\":true}}}"},
+    {"batched",
+     "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemsPath\":"
+     "\"$.items\",\"MaxConcurrency\":2,\"ItemBatcher\":{\"MaxItemsPerBatch\":"
+     "7},\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\","
+     "\"ExecutionType\":\"STANDARD\"},\"StartAt\":\"X\",\"States\":{\"X\":"
+     "{\"Type\":\"Pass\",\"OutputPath\":\"$.Items\",\"End\":true}}},"
      "\"End\":true}}}"},
     {"parallel",
      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\","
@@ -91,7 +99,7 @@ static sfn_graph *loader(void *ud, const char *machine, int64_t revision,
 
 static json_t *input_for(size_t def, int k)
 {
-    if (!strcmp(defs[def][0], "map")) {
+    if (!strcmp(defs[def][0], "map") || !strcmp(defs[def][0], "batched")) {
         json_t *items = json_array();
         for (int i = 0; i < 200 + 10 * k; i++)
             json_array_append_new(items, json_integer(i * k));
