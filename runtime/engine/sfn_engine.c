@@ -10,32 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_internal.h"
 #include "sfn_builtin.h"
 #include "sfn_json.h"
 
-#define EXEC_TIMEOUT_STRAND UINT32_MAX
-
-typedef struct timer {
-    int64_t wake_ms;
-    int64_t exec_id;
-    uint32_t strand;
-} timer;
-
-struct sfn_engine {
-    sfn_engine_opts o;
-    sfn_clock *clock;
-    char region[64], account[32];
-    sfn_execution **live; /* running executions held in memory */
-    size_t n_live, cap_live;
-    json_t *by_id;        /* "store id" -> index in live (json integer) */
-    timer *heap;
-    size_t n_heap, cap_heap;
-    int64_t next_unpark_ms;
-    size_t parked;        /* running executions evicted to the store */
-    bool adaptive;        /* round budget grows when few are live */
-    size_t cursor;        /* round-robin start in live */
-    sfn_engine_stats stats;
-};
 
 /* ---- timer heap ------------------------------------------------------- */
 
@@ -90,7 +68,7 @@ static void id_key(int64_t id, char *buf, size_t n)
     snprintf(buf, n, "%lld", (long long)id);
 }
 
-static sfn_execution *live_find(sfn_engine *e, int64_t id)
+sfn_execution *engine_live_find(sfn_engine *e, int64_t id)
 {
     char k[24];
     id_key(id, k, sizeof k);
@@ -163,6 +141,7 @@ sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err)
              opts->region ? opts->region : "us-east-1");
     snprintf(e->account, sizeof e->account, "%s",
              opts->account ? opts->account : "123456789012");
+    engine_calls_init(e);
     return e;
 }
 
@@ -170,6 +149,7 @@ void sfn_engine_free(sfn_engine *e)
 {
     if (!e)
         return;
+    engine_calls_free(e);
     for (size_t i = 0; i < e->n_live; i++)
         sfn_exec_free(e->live[i]);
     free(e->live);
@@ -247,47 +227,58 @@ bool sfn_engine_supports(const sfn_graph *g, sfn_error *err)
     return true;
 }
 
-sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
-                        sfn_graph *graph, const char *name, json_t *input,
-                        char **arn_out, sfn_error *err)
+sfn_rc sfn_engine_start_arn(sfn_engine *e, const char *machine,
+                            int64_t revision, sfn_graph *graph,
+                            const char *name, const char *arn, json_t *input,
+                            bool express, sfn_error *err)
 {
-    char uuid[37];
     if (!sfn_engine_supports(graph, err))
         return SFN_EUNSUPPORTED;
     char *in_text = sfn_json_dumps(input, 0);
     size_t in_len = in_text ? strlen(in_text) : 0;
     free(in_text);
     if (in_len > e->o.limits.payload_bytes_max)
-        return sfn_error_set(err, SFN_ELIMIT, NULL, -1,
+        return sfn_error_set(err, SFN_ELIMIT, "InvalidExecutionInput", -1,
                              "execution input is %zu bytes, above the limit "
                              "of %zu bytes",
                              in_len, e->o.limits.payload_bytes_max);
-    if (!name) {
-        uuid_v4(uuid);
-        name = uuid;
-    }
     char *marn = sfn_engine_machine_arn(e, machine);
-    char *earn = sfn_engine_exec_arn(e, machine, name);
     int64_t now = sfn_clock_now_ms(e->clock);
-    sfn_execution *x = marn && earn ? sfn_exec_new(graph, earn, name, marn,
-                                                   machine, input, now,
-                                                   seed64())
-                                    : NULL;
+    sfn_execution *x = marn ? sfn_exec_new(graph, arn, name, marn, machine,
+                                           input, now, seed64())
+                            : NULL;
     free(marn);
     if (!x || !live_add(e, x)) {
         sfn_exec_free(x);
-        free(earn);
         return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
     }
     x->limits = e->o.limits;
     x->revision = revision;
+    x->express = express;
     sfn_exec_start(x, now);
     e->stats.started++;
-    if (arn_out)
+    return SFN_OK;
+}
+
+sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
+                        sfn_graph *graph, const char *name, json_t *input,
+                        char **arn_out, sfn_error *err)
+{
+    char uuid[37];
+    if (!name) {
+        uuid_v4(uuid);
+        name = uuid;
+    }
+    char *earn = sfn_engine_exec_arn(e, machine, name);
+    if (!earn)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    sfn_rc rc = sfn_engine_start_arn(e, machine, revision, graph, name, earn,
+                                     input, false, err);
+    if (rc == SFN_OK && arn_out)
         *arn_out = earn;
     else
         free(earn);
-    return SFN_OK;
+    return rc;
 }
 
 size_t sfn_engine_running(const sfn_engine *e)
@@ -423,6 +414,8 @@ static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
         any = needs_write(e->live[i]);
     if (!any)
         return SFN_OK;
+    for (size_t i = 0; i < e->n_live; i++)
+        e->live[i]->fresh = !e->live[i]->store_id;
     sfn_rc rc = sfn_store_begin(e->o.store, err);
     for (size_t i = 0; i < e->n_live && rc == SFN_OK; i++)
         if (needs_write(e->live[i]))
@@ -431,8 +424,19 @@ static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
         rc = sfn_store_commit(e->o.store, err);
     else
         sfn_store_rollback(e->o.store);
-    if (rc != SFN_OK)
+    if (rc != SFN_OK) {
+        /* nothing of the round is in the store: the next round writes it
+         * all again (rows of new executions, every snapshot) */
+        for (size_t i = 0; i < e->n_live; i++) {
+            sfn_execution *x = e->live[i];
+            if (x->fresh)
+                x->store_id = 0;
+            for (uint32_t k = 0; k < x->n_strands; k++)
+                if (x->strands[k])
+                    x->strands[k]->dirty = true;
+        }
         return rc;
+    }
     e->stats.commits++;
     for (size_t i = 0; i < e->n_live; i++) {
         sfn_execution *x = e->live[i];
@@ -501,6 +505,7 @@ static void retire(sfn_engine *e, int64_t now)
             continue;
         if (x->status != SFN_EXEC_RUNNING) {
             e->stats.finished++;
+            engine_calls_finished(e, x);
             live_remove(e, i);
             continue;
         }
@@ -513,12 +518,6 @@ static void retire(sfn_engine *e, int64_t now)
     }
 }
 
-typedef struct load_ctx {
-    sfn_engine *e;
-    int64_t now;
-    size_t loaded;
-    sfn_error *err;
-} load_ctx;
 
 static int load_snapshot(int64_t key, const char *data, void *ud)
 {
@@ -531,11 +530,11 @@ static int load_snapshot(int64_t key, const char *data, void *ud)
 }
 
 /* Rebuilds one execution from its row and snapshots and arms its timers. */
-static int load_exec(const sfn_exec_rec *r, void *ud)
+int engine_load_exec(const sfn_exec_rec *r, void *ud)
 {
     load_ctx *c = ud;
     sfn_engine *e = c->e;
-    if (live_find(e, r->id))
+    if (engine_live_find(e, r->id))
         return 0;
     sfn_error err;
     sfn_graph *g = e->o.load_graph
@@ -579,7 +578,7 @@ static int load_exec(const sfn_exec_rec *r, void *ud)
 sfn_rc sfn_engine_recover(sfn_engine *e, size_t *resumed, sfn_error *err)
 {
     load_ctx c = {e, sfn_clock_now_ms(e->clock), 0, err};
-    sfn_rc rc = sfn_store_list_running(e->o.store, load_exec, &c, err);
+    sfn_rc rc = sfn_store_list_running(e->o.store, engine_load_exec, &c, err);
     if (resumed)
         *resumed = c.loaded;
     e->parked = 0;
@@ -593,7 +592,7 @@ static void unpark(sfn_engine *e, int64_t now)
         return;
     e->next_unpark_ms = now + e->o.timer_horizon_ms / 2;
     load_ctx c = {e, now, 0, NULL};
-    sfn_store_list_due(e->o.store, now + e->o.timer_horizon_ms, load_exec, &c,
+    sfn_store_list_due(e->o.store, now + e->o.timer_horizon_ms, engine_load_exec, &c,
                        NULL);
     e->parked -= c.loaded <= e->parked ? c.loaded : e->parked;
 }
@@ -604,7 +603,7 @@ static void fire_timers(sfn_engine *e, int64_t now)
 {
     while (e->n_heap && e->heap[0].wake_ms <= now) {
         timer t = heap_pop(e);
-        sfn_execution *x = live_find(e, t.exec_id);
+        sfn_execution *x = engine_live_find(e, t.exec_id);
         if (!x)
             continue; /* finished or parked: the row remembers */
         if (t.strand == EXEC_TIMEOUT_STRAND)
@@ -628,16 +627,18 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
 {
     int64_t now = sfn_clock_now_ms(e->clock);
     int64_t total = 0;
+    engine_take_calls(e, now);
     unpark(e, now);
     fire_timers(e, now);
-    if (!any_ready(e) && e->n_heap) {
+    if (!any_ready(e) && !e->n_heap && wait_ms > 0 && !e->parked)
+        engine_wait(e, wait_ms); /* idle: until a call or the timeout */
+    else if (!any_ready(e) && e->n_heap) {
         int64_t next = e->heap[0].wake_ms;
         if (e->o.simulated_time) {
             sfn_clock_fake_advance(e->clock, next - now);
         } else if (next > now && wait_ms > 0) {
             int64_t ms = next - now < wait_ms ? next - now : wait_ms;
-            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-            nanosleep(&ts, NULL);
+            engine_wait(e, ms);
         }
         now = sfn_clock_now_ms(e->clock);
         fire_timers(e, now);
@@ -659,6 +660,7 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
         e->cursor = (e->cursor + 1) % e->n_live;
     e->stats.transitions += total;
     sfn_rc rc = commit_round(e, err);
+    engine_calls_committed(e, rc, err);
     if (rc != SFN_OK)
         return rc;
     for (size_t i = 0; i < e->n_live; i++) {
@@ -697,8 +699,7 @@ sfn_rc sfn_engine_run_until_idle(sfn_engine *e, sfn_error *err)
             sfn_clock_fake_advance(e->clock, until - now);
         } else {
             int64_t ms = until - now < 1000 ? until - now : 1000;
-            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-            nanosleep(&ts, NULL);
+            engine_wait(e, ms);
         }
     }
     return SFN_OK;

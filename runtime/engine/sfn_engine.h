@@ -71,6 +71,13 @@ sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
  * evaluator); false with err naming why.  sfn_engine_start checks it. */
 bool sfn_engine_supports(const sfn_graph *g, sfn_error *err);
 
+/* sfn_engine_start with the ARN chosen by the caller (EXPRESS ARNs carry
+ * a UUID); err->name "InvalidExecutionInput" for an input over the limit. */
+sfn_rc sfn_engine_start_arn(sfn_engine *e, const char *machine,
+                            int64_t revision, sfn_graph *graph,
+                            const char *name, const char *arn, json_t *input,
+                            bool express, sfn_error *err);
+
 /* One round (see above).  When nothing is ready it waits up to wait_ms for
  * the next timer (or, with simulated_time, jumps the clock to it).  Returns
  * the number of transitions made in *made (may be NULL). */
@@ -88,6 +95,49 @@ typedef struct sfn_engine_stats {
     int64_t transitions, events, commits, started, finished;
 } sfn_engine_stats;
 sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e);
+
+/* ---- calls from other threads -------------------------------------------
+ * Each blocks until the engine thread has acted on it and committed the
+ * result (so a successful answer is durable), or until it failed.  They
+ * need an engine thread running sfn_engine_serve. */
+
+typedef struct sfn_start_call {
+    /* in */
+    const char *machine;    /* state machine name                          */
+    int64_t revision;       /* definition revision                          */
+    sfn_graph *graph;       /* compiled revision (borrowed for the call)    */
+    const char *name;       /* execution name; NULL = a UUID                */
+    json_t *input;          /* borrowed                                     */
+    bool express;           /* EXPRESS: ARN ":express:", no name reuse check */
+    bool wait_for_end;      /* StartSyncExecution: answer when it ends       */
+    /* out (release with sfn_start_call_done) */
+    sfn_error err;          /* on failure: err.name is the API error, e.g.
+                               "ExecutionAlreadyExists", "InvalidExecutionInput"*/
+    char *arn;
+    int64_t start_ms;
+    bool existed;           /* same name + same input, still running: the
+                               existing execution is returned               */
+    sfn_exec_status status; /* wait_for_end: how it ended                   */
+    char *output;           /* JSON text when SUCCEEDED                      */
+    char *error, *cause;
+    int64_t stop_ms;
+} sfn_start_call;
+
+sfn_rc sfn_engine_call_start(sfn_engine *e, sfn_start_call *c);
+void sfn_start_call_done(sfn_start_call *c);
+
+/* StopExecution: aborts a running execution (error/cause may be NULL).
+ * *stop_ms gets the stop time (also for an already closed execution, as
+ * AWS answers).  SFN_ENOTFOUND with err->name "ExecutionDoesNotExist". */
+sfn_rc sfn_engine_call_stop(sfn_engine *e, const char *arn, const char *error,
+                            const char *cause, int64_t *stop_ms,
+                            sfn_error *err);
+
+/* The engine thread: recovers, then runs rounds until *stop becomes true;
+ * then answers what is in flight, commits and returns.  Executions still
+ * running resume on the next start. */
+sfn_rc sfn_engine_serve(sfn_engine *e, volatile int *stop, sfn_error *err);
+void sfn_engine_wake(sfn_engine *e);
 
 /* Builds the ARN of an execution (malloc'd). */
 char *sfn_engine_exec_arn(const sfn_engine *e, const char *machine,

@@ -121,6 +121,7 @@ typedef struct sfn_execution {
     int64_t store_id;           /* engine bookkeeping: row id, 0 = new      */
     int64_t revision;           /* definition revision it runs on           */
     bool deadline_armed;        /* engine: TimeoutSeconds timer is set      */
+    bool fresh;                 /* engine: row not yet committed            */
     bool express;               /* EXPRESS type: ARN ":express:", no redrive */
 
     sfn_strand **strands;       /* by id; NULL once freed                   */

@@ -1,0 +1,405 @@
+/* engine_calls.c: calls into the engine from other threads (the HTTP API):
+ * a mutex-protected inbox the engine thread drains at the start of each
+ * round.  A call is answered only after the round that acted on it has
+ * committed, so "acknowledged" always means "durable".  Lock order: only
+ * e->mu; the engine never holds it while running executions. */
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine_internal.h"
+#include "sfn_json.h"
+
+typedef enum { CALL_START, CALL_STOP } call_kind;
+
+typedef struct engine_call {
+    call_kind kind;
+    struct engine_call *next;
+    bool done;
+    sfn_rc rc;
+    sfn_start_call *start;  /* CALL_START */
+    const char *arn;        /* CALL_STOP: in; START: the execution's ARN */
+    const char *error, *cause;
+    int64_t stop_ms;
+    sfn_error *err;
+    char *own_arn;          /* START: ARN computed by the engine */
+} engine_call;
+
+void engine_calls_init(sfn_engine *e)
+{
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->work, NULL);
+    pthread_cond_init(&e->done, NULL);
+}
+
+static void fail_all(engine_call *c, const char *why)
+{
+    for (; c; c = c->next) {
+        c->rc = sfn_error_set(c->err, SFN_EIO, "ServiceUnavailable", -1, "%s",
+                              why);
+        c->done = true;
+    }
+}
+
+void engine_calls_free(sfn_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    fail_all(e->inbox, "stepd is shutting down");
+    fail_all(e->waiting, "stepd is shutting down");
+    fail_all(e->until_end, "stepd is shutting down");
+    e->inbox = e->waiting = e->until_end = NULL;
+    pthread_cond_broadcast(&e->done);
+    pthread_mutex_unlock(&e->mu);
+    pthread_cond_destroy(&e->work);
+    pthread_cond_destroy(&e->done);
+    pthread_mutex_destroy(&e->mu);
+}
+
+void sfn_engine_wake(sfn_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    pthread_cond_signal(&e->work);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void engine_wait(sfn_engine *e, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&e->mu);
+    if (!e->inbox)
+        pthread_cond_timedwait(&e->work, &e->mu, &ts);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* Submits and blocks until answered. */
+static sfn_rc submit(sfn_engine *e, engine_call *c)
+{
+    pthread_mutex_lock(&e->mu);
+    c->next = e->inbox;
+    e->inbox = c;
+    pthread_cond_signal(&e->work);
+    while (!c->done)
+        pthread_cond_wait(&e->done, &e->mu);
+    pthread_mutex_unlock(&e->mu);
+    return c->rc;
+}
+
+sfn_rc sfn_engine_call_start(sfn_engine *e, sfn_start_call *sc)
+{
+    engine_call c = {.kind = CALL_START, .start = sc, .err = &sc->err};
+    sfn_error_clear(&sc->err);
+    sfn_rc rc = submit(e, &c);
+    free(c.own_arn);
+    return rc;
+}
+
+void sfn_start_call_done(sfn_start_call *c)
+{
+    free(c->arn);
+    free(c->output);
+    free(c->error);
+    free(c->cause);
+    c->arn = c->output = c->error = c->cause = NULL;
+}
+
+sfn_rc sfn_engine_call_stop(sfn_engine *e, const char *arn, const char *error,
+                            const char *cause, int64_t *stop_ms,
+                            sfn_error *err)
+{
+    sfn_error local;
+    engine_call c = {.kind = CALL_STOP, .arn = arn, .error = error,
+                     .cause = cause, .err = err ? err : &local};
+    sfn_rc rc = submit(e, &c);
+    if (rc == SFN_OK && stop_ms)
+        *stop_ms = c.stop_ms;
+    return rc;
+}
+
+/* ---- on the engine thread --------------------------------------------- */
+
+static sfn_execution *live_by_arn(sfn_engine *e, const char *arn)
+{
+    for (size_t i = 0; i < e->n_live; i++)
+        if (!strcmp(e->live[i]->arn, arn))
+            return e->live[i];
+    return NULL;
+}
+
+/* Answers now (under the lock the caller does not hold). */
+static void answer(sfn_engine *e, engine_call *c, sfn_rc rc)
+{
+    pthread_mutex_lock(&e->mu);
+    c->rc = rc;
+    c->done = true;
+    pthread_cond_broadcast(&e->done);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void park_until_commit(sfn_engine *e, engine_call *c)
+{
+    pthread_mutex_lock(&e->mu);
+    c->next = e->waiting;
+    e->waiting = c;
+    pthread_mutex_unlock(&e->mu);
+}
+
+static char *new_arn(sfn_engine *e, const sfn_start_call *sc,
+                     const char *name)
+{
+    char *s = NULL;
+    if (!sc->express)
+        return sfn_engine_exec_arn(e, sc->machine, name);
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return NULL;
+    if (asprintf(&s,
+                 "arn:aws:states:%s:%s:express:%s:%s:%02x%02x%02x%02x-%02x"
+                 "%02x-4%x%02x-%x%x%02x-%02x%02x%02x%02x%02x%02x",
+                 e->region, e->account, sc->machine, name, b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6] & 15, b[7], 8 | (b[8] & 3), b[8] >> 4,
+                 b[9], b[10], b[11], b[12], b[13], b[14], b[15]) < 0)
+        return NULL;
+    return s;
+}
+
+/* Same name twice: the running execution with the same input is the
+ * answer (StartExecution is idempotent); anything else is a conflict. */
+static bool existing(sfn_engine *e, engine_call *c, const char *arn)
+{
+    sfn_start_call *sc = c->start;
+    sfn_execution *x = live_by_arn(e, arn);
+    if (x) {
+        bool same = x->status == SFN_EXEC_RUNNING &&
+                    json_equal(x->input, sc->input) && x->store_id;
+        sc->arn = strdup(arn);
+        sc->start_ms = x->start_ms;
+        sc->existed = same;
+        answer(e, c, same ? SFN_OK
+                          : sfn_error_set(&sc->err, SFN_EINVAL,
+                                          "ExecutionAlreadyExists", -1,
+                                          "Execution Already Exists: '%s'",
+                                          arn));
+        return true;
+    }
+    sfn_exec_rec r = {0};
+    sfn_error err;
+    if (sfn_store_get_execution(e->o.store, arn, &r, &err) != SFN_OK)
+        return false;
+    json_error_t je;
+    json_t *in = sfn_json_loadb(r.input, strlen(r.input), JSON_DECODE_ANY, &je);
+    bool same = r.status == SFN_EXEC_RUNNING && json_equal(in, sc->input);
+    json_decref(in);
+    sc->arn = strdup(arn);
+    sc->start_ms = r.start_ms;
+    sc->existed = same;
+    sfn_exec_rec_free(&r);
+    answer(e, c, same ? SFN_OK
+                      : sfn_error_set(&sc->err, SFN_EINVAL,
+                                      "ExecutionAlreadyExists", -1,
+                                      "Execution Already Exists: '%s'", arn));
+    return true;
+}
+
+static void take_start(sfn_engine *e, engine_call *c)
+{
+    sfn_start_call *sc = c->start;
+    char uuid[37];
+    const char *name = sc->name;
+    if (!name) {
+        unsigned char b[16];
+        RAND_bytes(b, sizeof b);
+        snprintf(uuid, sizeof uuid,
+                 "%02x%02x%02x%02x-%02x%02x-4%x%02x-%x%x%02x-"
+                 "%02x%02x%02x%02x%02x%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 15, b[7],
+                 8 | (b[8] & 3), b[8] >> 4, b[9], b[10], b[11], b[12], b[13],
+                 b[14], b[15]);
+        name = uuid;
+    }
+    c->own_arn = new_arn(e, sc, name);
+    if (!c->own_arn) {
+        answer(e, c, sfn_error_set(&sc->err, SFN_ENOMEM, "InternalFailure",
+                                   -1, "out of memory"));
+        return;
+    }
+    if (!sc->express && existing(e, c, c->own_arn))
+        return;
+    sfn_rc rc = sfn_engine_start_arn(e, sc->machine, sc->revision, sc->graph,
+                                     name, c->own_arn, sc->input, sc->express,
+                                     &sc->err);
+    if (rc != SFN_OK) {
+        if (!sc->err.name[0])
+            snprintf(sc->err.name, sizeof sc->err.name, "%s",
+                     rc == SFN_ELIMIT ? "InvalidExecutionInput"
+                                      : "ValidationException");
+        answer(e, c, rc);
+        return;
+    }
+    c->arn = c->own_arn;
+    park_until_commit(e, c);
+}
+
+static void take_stop(sfn_engine *e, engine_call *c, int64_t now)
+{
+    sfn_execution *x = live_by_arn(e, c->arn);
+    if (!x) {
+        sfn_exec_rec r = {0};
+        sfn_error err;
+        if (sfn_store_get_execution(e->o.store, c->arn, &r, &err) != SFN_OK) {
+            answer(e, c, sfn_error_set(c->err, SFN_ENOTFOUND,
+                                       "ExecutionDoesNotExist", -1,
+                                       "Execution Does Not Exist: '%s'",
+                                       c->arn));
+            return;
+        }
+        if (r.status != SFN_EXEC_RUNNING) {
+            c->stop_ms = r.stop_ms;
+            sfn_exec_rec_free(&r);
+            answer(e, c, SFN_OK);
+            return;
+        }
+        /* a parked execution comes back to be stopped */
+        load_ctx lc = {e, now, 0, &err};
+        engine_load_exec(&r, &lc);
+        sfn_exec_rec_free(&r);
+        if (e->parked && lc.loaded)
+            e->parked--;
+        x = live_by_arn(e, c->arn);
+        if (!x) {
+            answer(e, c, sfn_error_set(c->err, SFN_EIO, "InternalFailure", -1,
+                                       "cannot load execution '%s'", c->arn));
+            return;
+        }
+    }
+    if (x->status != SFN_EXEC_RUNNING) {
+        c->stop_ms = x->stop_ms;
+        answer(e, c, SFN_OK);
+        return;
+    }
+    sfn_exec_stop(x, c->error, c->cause, now);
+    c->stop_ms = now;
+    park_until_commit(e, c);
+}
+
+void engine_take_calls(sfn_engine *e, int64_t now)
+{
+    pthread_mutex_lock(&e->mu);
+    engine_call *list = e->inbox;
+    e->inbox = NULL;
+    pthread_mutex_unlock(&e->mu);
+    /* the inbox is LIFO: reverse it so calls are served in arrival order */
+    engine_call *fifo = NULL;
+    while (list) {
+        engine_call *next = list->next;
+        list->next = fifo;
+        fifo = list;
+        list = next;
+    }
+    while (fifo) {
+        engine_call *c = fifo;
+        fifo = fifo->next;
+        c->next = NULL;
+        if (c->kind == CALL_START)
+            take_start(e, c);
+        else
+            take_stop(e, c, now);
+    }
+}
+
+void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
+{
+    pthread_mutex_lock(&e->mu);
+    engine_call *c = e->waiting;
+    e->waiting = NULL;
+    while (c) {
+        engine_call *next = c->next;
+        if (rc != SFN_OK) {
+            *c->err = *err;
+            snprintf(c->err->name, sizeof c->err->name, "InternalFailure");
+            c->rc = rc;
+            c->done = true;
+        } else if (c->kind == CALL_START) {
+            sfn_start_call *sc = c->start;
+            sfn_execution *x = live_by_arn(e, c->arn);
+            sc->arn = strdup(c->arn);
+            sc->start_ms = x ? x->start_ms : 0;
+            if (sc->wait_for_end && x && x->status == SFN_EXEC_RUNNING) {
+                c->next = e->until_end;
+                e->until_end = c;
+                c = next;
+                continue;
+            }
+            if (sc->wait_for_end && x) {
+                sc->status = x->status;
+                sc->output = x->output ? sfn_json_dumps(x->output, 0) : NULL;
+                sc->error = x->error ? strdup(x->error) : NULL;
+                sc->cause = x->cause ? strdup(x->cause) : NULL;
+                sc->stop_ms = x->stop_ms;
+            }
+            c->rc = SFN_OK;
+            c->done = true;
+        } else {
+            c->rc = SFN_OK;
+            c->done = true;
+        }
+        c = next;
+    }
+    pthread_cond_broadcast(&e->done);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void engine_calls_finished(sfn_engine *e, const sfn_execution *x)
+{
+    pthread_mutex_lock(&e->mu);
+    engine_call **pp = &e->until_end;
+    bool any = false;
+    while (*pp) {
+        engine_call *c = *pp;
+        if (strcmp(c->arn, x->arn)) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        sfn_start_call *sc = c->start;
+        sc->status = x->status;
+        sc->output = x->output ? sfn_json_dumps(x->output, 0) : NULL;
+        sc->error = x->error ? strdup(x->error) : NULL;
+        sc->cause = x->cause ? strdup(x->cause) : NULL;
+        sc->stop_ms = x->stop_ms;
+        c->rc = SFN_OK;
+        c->done = true;
+        any = true;
+    }
+    if (any)
+        pthread_cond_broadcast(&e->done);
+    pthread_mutex_unlock(&e->mu);
+}
+
+sfn_rc sfn_engine_serve(sfn_engine *e, volatile int *stop, sfn_error *err)
+{
+    size_t resumed = 0;
+    sfn_rc rc = sfn_engine_recover(e, &resumed, err);
+    if (rc != SFN_OK)
+        return rc;
+    while (!*stop) {
+        rc = sfn_engine_poll(e, 200, NULL, err);
+        if (rc != SFN_OK) {
+            /* the round rolled back and its calls were answered with the
+             * error; back off briefly and retry (disk full, locked db) */
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    /* answer what arrived before the stop, commit, and leave */
+    return sfn_engine_poll(e, 0, NULL, err);
+}

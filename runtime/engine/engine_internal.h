@@ -1,0 +1,67 @@
+/* engine_internal.h: the engine's state, shared by its files
+ * (sfn_engine.c: rounds, commit, timers, parking; engine_calls.c: calls
+ * from other threads). */
+#ifndef SFN_ENGINE_INTERNAL_H
+#define SFN_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "sfn_engine.h"
+
+#define EXEC_TIMEOUT_STRAND UINT32_MAX
+
+typedef struct timer {
+    int64_t wake_ms;
+    int64_t exec_id;
+    uint32_t strand;
+} timer;
+
+struct sfn_engine {
+    sfn_engine_opts o;
+    sfn_clock *clock;
+    char region[64], account[32];
+    sfn_execution **live; /* running executions held in memory */
+    size_t n_live, cap_live;
+    json_t *by_id;        /* "store id" -> index in live (json integer) */
+    timer *heap;
+    size_t n_heap, cap_heap;
+    int64_t next_unpark_ms;
+    size_t parked;        /* running executions evicted to the store */
+    bool adaptive;        /* round budget grows when few are live */
+    size_t cursor;        /* round-robin start in live */
+    sfn_engine_stats stats;
+    /* calls from other threads (engine_calls.c); lock order: only mu */
+    pthread_mutex_t mu;
+    pthread_cond_t work;      /* the engine waits here for calls        */
+    pthread_cond_t done;      /* callers wait here for their answer     */
+    struct engine_call *inbox;    /* submitted, not yet taken           */
+    struct engine_call *waiting;  /* taken, answered after the commit   */
+    struct engine_call *until_end;/* StartSync: answered when it ends   */
+};
+
+
+typedef struct load_ctx {
+    sfn_engine *e;
+    int64_t now;
+    size_t loaded;
+    sfn_error *err;
+} load_ctx;
+
+sfn_execution *engine_live_find(sfn_engine *e, int64_t id);
+/* Loads one running execution from its row (a store list callback; ud is
+ * a load_ctx).  Skips executions already live. */
+int engine_load_exec(const sfn_exec_rec *r, void *ud);
+
+/* engine_calls.c */
+void engine_calls_init(sfn_engine *e);
+void engine_calls_free(sfn_engine *e);
+/* Takes submitted calls at the start of a round and acts on them. */
+void engine_take_calls(sfn_engine *e, int64_t now);
+/* After a round's commit: answers the calls it made durable (or failed). */
+void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err);
+/* An execution ended (committed): answers StartSync calls waiting on it. */
+void engine_calls_finished(sfn_engine *e, const sfn_execution *x);
+/* Waits up to ms for a call to arrive. */
+void engine_wait(sfn_engine *e, int64_t ms);
+
+#endif
