@@ -179,6 +179,21 @@ static void json_mode(const char *mode, const result *r, int first)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
+    /* SFN_BENCH_PROFILE=N: only workload (a) with N executions, NORMAL, for
+     * instruction-count profiling (callgrind), which a busy machine's wall
+     * clock cannot give */
+    const char *prof = getenv("SFN_BENCH_PROFILE");
+    if (prof) {
+        char *chain1 = def_chain(100);
+        sfn_graph *g1 = compile(chain1);
+        json_t *in1 = json_pack("{s:s,s:f}", "order", "A-1", "total", 12.5);
+        result r = run(dir, "profile", SFN_SYNC_NORMAL, g1, in1, atoi(prof));
+        report("(a) profile", r, atoi(prof), "executions");
+        json_decref(in1);
+        sfn_graph_unref(g1);
+        free(chain1);
+        return 0;
+    }
     char *chain = def_chain(100), *map = def_map(), *par = def_parallel(10, 100);
     sfn_graph *gc = compile(chain), *gm = compile(map), *gp = compile(par);
     json_t *in_chain = json_pack("{s:s,s:f}", "order", "A-1", "total", 12.5);

@@ -9,11 +9,7 @@
 
 #define DUMP_DEPTH_MAX 2048 /* jansson's own parse depth; values are finite */
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} buf;
+typedef sfn_json_buf buf;
 
 static void put(buf *b, const char *s, size_t n)
 {
@@ -38,6 +34,26 @@ static void put(buf *b, const char *s, size_t n)
 
 static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
 
+/* Decimal text of v into the end of out (>= 21 bytes); returns length. */
+static size_t format_int(json_int_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                                  : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
 /* Positional rendering of a %e string's value with `digits` significant
  * digits, as JavaScript does for exponents in (-7, 21). */
 static void positional(double d, int digits, int exp, char *out, size_t size)
@@ -54,10 +70,34 @@ char *sfn_json_format_real(double d, char *out, size_t size)
         snprintf(out, size, "null");
         return out;
     }
-    /* hot path: integral values print without printf */
+    /* hot paths without printf: integral values, and values with up to 6
+     * decimals that scale to an exact integer (12.5, 0.25, 19.99) */
     if (d == floor(d) && fabs(d) < 1e15) {
-        snprintf(out, size, "%lld.0", (long long)d);
+        size_t n = format_int((json_int_t)d, out);
+        memcpy(out + n, ".0", 3);
         return out;
+    }
+    if (fabs(d) < 1e9 && fabs(d) >= 1e-6 && size >= 32) {
+        double scale = 10;
+        for (int k = 1; k <= 6; k++, scale *= 10) {
+            /* k decimals suffice when the rounded scaled value divides
+             * back to exactly d (the product itself may be inexact) */
+            double m = round(d * scale);
+            if (m / scale != d)
+                continue;
+            long long units = (long long)(d < 0 ? -m : m);
+            long long p10 = (long long)scale;
+            size_t n = 0;
+            if (d < 0)
+                out[n++] = '-';
+            n += format_int(units / p10, out + n);
+            out[n++] = '.';
+            long long frac = units % p10;
+            for (long long div = p10 / 10; div; div /= 10)
+                out[n++] = (char)('0' + (frac / div) % 10);
+            out[n] = '\0';
+            return out;
+        }
     }
     /* fewest significant digits that read back exactly: 15 suffice for
      * every decimal literal of up to 15 digits, so try that first */
@@ -89,43 +129,44 @@ char *sfn_json_format_real(double d, char *out, size_t size)
     return out;
 }
 
+/* 1 for bytes that need an escape: control characters, '"' and '\\' */
+static const unsigned char needs_escape[256] = {
+    [0 ... 31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static void dump_string(buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     put(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[7];
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        default:
-            if (c < 0x20) {
-                memcpy(u, "\\u00", 4);
-                u[4] = hex[c >> 4];
-                u[5] = hex[c & 15];
-                u[6] = '\0';
-                esc = u;
-            }
-        }
-        if (esc) {
-            put(b, s + i - run, run);
-            run = 0;
-            puts_(b, esc);
-        } else {
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && !needs_escape[(unsigned char)s[run]])
             run++;
+        put(b, s + i, run - i);
+        if (run == n)
+            break;
+        unsigned char c = (unsigned char)s[run];
+        char esc[7] = {'\\', 0};
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
         }
+        puts_(b, esc);
+        i = run + 1;
     }
-    put(b, s + n - run, run);
     put(b, "\"", 1);
 }
+
 
 static void indent(buf *b, int pretty, int depth)
 {
@@ -182,9 +223,7 @@ static void dump(buf *b, const json_t *v, int pretty, int depth)
         dump_string(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(v));
-        puts_(b, num);
+        put(b, num, format_int(json_integer_value(v), num));
         break;
     case JSON_REAL:
         puts_(b, sfn_json_format_real(json_real_value(v), num, sizeof num));
@@ -193,6 +232,23 @@ static void dump(buf *b, const json_t *v, int pretty, int depth)
     case JSON_FALSE: puts_(b, "false"); break;
     case JSON_NULL: puts_(b, "null"); break;
     }
+}
+
+const char *sfn_json_dump_to(const json_t *v, sfn_json_buf *b)
+{
+    b->len = 0;
+    b->oom = 0;
+    if (!v)
+        return NULL;
+    put(b, "", 0); /* a NUL even for an empty result */
+    dump(b, v, 0, 0);
+    return b->oom ? NULL : b->p;
+}
+
+void sfn_json_buf_free(sfn_json_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
 }
 
 char *sfn_json_dumps(const json_t *v, int pretty)

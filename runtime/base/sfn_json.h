@@ -26,6 +26,19 @@ json_t *sfn_json_loadb(const char *text, size_t len, size_t flags,
  * allocation failure.  `pretty` indents by two spaces. */
 char *sfn_json_dumps(const json_t *v, int pretty);
 
+/* A reusable output buffer for hot paths (no malloc per value once it has
+ * grown).  Zero-initialise; release with sfn_json_buf_free. */
+typedef struct sfn_json_buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sfn_json_buf;
+
+/* Like sfn_json_dumps (compact) into b, replacing its contents.  Returns
+ * b->p (valid until the next use of b; b->len bytes), NULL on ENOMEM. */
+const char *sfn_json_dump_to(const json_t *v, sfn_json_buf *b);
+void sfn_json_buf_free(sfn_json_buf *b);
+
 /* The shortest "%.Ng" rendering of d that strtod reads back exactly, into
  * buf (>= 32 bytes).  Non-finite values render as "null".  Returns buf. */
 char *sfn_json_format_real(double d, char *buf, size_t size);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "sfn_engine.h"
+#include "sfn_json.h"
 
 #define EXEC_TIMEOUT_STRAND UINT32_MAX
 
@@ -30,6 +31,7 @@ struct sfn_engine {
     bool adaptive;        /* round budget grows when few are live */
     size_t cursor;        /* round-robin start in live */
     sfn_engine_stats stats;
+    sfn_json_buf jbuf;        /* reused to serialize event details */
     /* calls from other threads (engine_calls.c); lock order: only mu */
     pthread_mutex_t mu;
     pthread_cond_t work;      /* the engine waits here for calls        */

@@ -150,6 +150,7 @@ void sfn_engine_free(sfn_engine *e)
     if (!e)
         return;
     engine_calls_free(e);
+    sfn_json_buf_free(&e->jbuf);
     for (size_t i = 0; i < e->n_live; i++)
         sfn_exec_free(e->live[i]);
     free(e->live);
@@ -341,22 +342,15 @@ static void strand_gone(void *ud, uint32_t strand)
 
 static sfn_rc write_events(sfn_engine *e, sfn_execution *x, sfn_error *err)
 {
-    sfn_store_event batch[64];
-    char *texts[64];
-    size_t n = 0;
     sfn_rc rc = SFN_OK;
     for (size_t i = 0; i < x->n_events && rc == SFN_OK; i++) {
         const sfn_event *ev = &x->events[i];
-        texts[n] = ev->details ? sfn_json_dumps(ev->details, 0) : NULL;
-        batch[n] = (sfn_store_event){ev->id, ev->prev, ev->ts_ms,
-                                     (int)ev->type, texts[n]};
-        if (++n == 64 || i + 1 == x->n_events) {
-            rc = sfn_store_append_events(e->o.store, x->store_id, batch, n,
-                                         err);
-            for (size_t k = 0; k < n; k++)
-                free(texts[k]);
-            n = 0;
-        }
+        const char *text = NULL;
+        if (ev->details && !(text = sfn_json_dump_to(ev->details, &e->jbuf)))
+            return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+        sfn_store_event se = {ev->id, ev->prev, ev->ts_ms, (int)ev->type,
+                              text};
+        rc = sfn_store_append_events(e->o.store, x->store_id, &se, 1, err);
     }
     e->stats.events += (int64_t)x->n_events;
     return rc;

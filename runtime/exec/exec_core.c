@@ -202,7 +202,7 @@ json_t *exec_data_details(const char *key, json_t *value)
     snprintf(details_key, sizeof details_key, "%sDetails", key);
     json_t *d = json_object();
     json_object_set_new(d, key, exec_json_text(value));
-    json_object_set_new(d, details_key, json_pack("{s:b}", "truncated", 0));
+    json_object_set_new(d, details_key, sfn_event_not_truncated());
     return d;
 }
 
@@ -214,7 +214,7 @@ static void enter_state(sfn_execution *x, sfn_strand *s, int64_t now)
     json_object_set_new(d, "name", json_string(st->name));
     json_object_set_new(d, "input", exec_json_text(s->input));
     json_object_set_new(d, "inputDetails",
-                        json_pack("{s:b}", "truncated", 0));
+                        sfn_event_not_truncated());
     /* the execution's first state points at nothing, as AWS records */
     if (!s->parent && s->prev_event == 1 && x->next_event_id == 2)
         s->prev_event = 0;
@@ -250,7 +250,7 @@ void exec_exit_state(sfn_execution *x, sfn_strand *s, json_t *output_new,
     json_object_set_new(d, "name", json_string(st->name));
     json_object_set_new(d, "output", text);
     json_object_set_new(d, "outputDetails",
-                        json_pack("{s:b}", "truncated", 0));
+                        sfn_event_not_truncated());
     if (assigned && json_object_size(assigned)) {
         json_t *vars = json_object();
         const char *k;
@@ -259,7 +259,7 @@ void exec_exit_state(sfn_execution *x, sfn_strand *s, json_t *output_new,
             json_object_set_new(vars, k, exec_json_text(v));
         json_object_set_new(d, "assignedVariables", vars);
         json_object_set_new(d, "assignedVariablesDetails",
-                            json_pack("{s:b}", "truncated", 0));
+                            sfn_event_not_truncated());
     }
     exec_emit(x, s, exited_type[st->type], now, d);
     if (assigned)

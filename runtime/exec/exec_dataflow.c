@@ -252,12 +252,10 @@ void exec_assign_apply(sfn_strand *s, json_t *values)
 
 json_t *exec_json_text(json_t *v)
 {
-    char *s = sfn_json_dumps(v, 0);
-    if (!s)
-        return json_null();
-    json_t *out = json_stringn_nocheck(s, strlen(s));
-    free(s);
-    return out;
+    /* one buffer per thread: no malloc per event once it has grown */
+    static __thread sfn_json_buf buf;
+    const char *s = sfn_json_dump_to(v, &buf);
+    return s ? json_stringn_nocheck(s, buf.len) : json_null();
 }
 
 int64_t exec_emit(sfn_execution *x, sfn_strand *s, sfn_event_type t,

@@ -1,7 +1,24 @@
 /* sfn_events.c: event type names and the API rendering of an event. */
 #include "sfn_events.h"
 
+#include <pthread.h>
 #include <string.h>
+
+static json_t *not_truncated;
+static pthread_once_t not_truncated_once = PTHREAD_ONCE_INIT;
+
+static void make_not_truncated(void)
+{
+    not_truncated = json_pack("{s:b}", "truncated", 0);
+}
+
+json_t *sfn_event_not_truncated(void)
+{
+    /* shared by every event: jansson's reference counts are atomic and
+     * nothing modifies the object */
+    pthread_once(&not_truncated_once, make_not_truncated);
+    return json_incref(not_truncated);
+}
 
 static const char *const type_names[] = {
 #define SFN__EV_NAME(name, member) #name,

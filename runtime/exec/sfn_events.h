@@ -98,6 +98,10 @@ typedef struct sfn_event {
     json_t *details;
 } sfn_event;
 
+/* {"truncated": false}, the `*Details` member beside every data member:
+ * one shared immutable object (new reference each call). */
+json_t *sfn_event_not_truncated(void);
+
 /* The API shape {"id","previousEventId","timestamp","type",<member>:{}}:
  * new reference.  timestamp is epoch seconds with millisecond fraction.
  * With include_data false, input/output/parameters members are dropped as

@@ -41,6 +41,8 @@ static void test_reals_shortest(void **state)
     roundtrip("0.000001", "0.000001");
     roundtrip("1e-7", "1e-7");
     roundtrip("2.5e10", "25000000000.0");
+    roundtrip("[19.99,-0.25,1234.5678,-7.0,0.125]",
+              "[19.99,-0.25,1234.5678,-7.0,0.125]");
 }
 
 static void test_integers_stay_integers(void **state)
