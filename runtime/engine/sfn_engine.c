@@ -622,6 +622,8 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
     int64_t now = sfn_clock_now_ms(e->clock);
     int64_t total = 0;
     engine_take_calls(e, now);
+    /* starts read the clock themselves: later work must not predate them */
+    now = sfn_clock_now_ms(e->clock);
     unpark(e, now);
     fire_timers(e, now);
     if (!any_ready(e) && !e->n_heap && wait_ms > 0 && !e->parked)

@@ -5,6 +5,7 @@
 #include "exec_flow.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,12 +251,30 @@ void exec_assign_apply(sfn_strand *s, json_t *values)
     s->dirty = true;
 }
 
+/* One reusable buffer per thread (no malloc per event once it has grown),
+ * freed when the thread exits. */
+static pthread_key_t text_key;
+static pthread_once_t text_once = PTHREAD_ONCE_INIT;
+
+static void text_buf_free(void *p)
+{
+    sfn_json_buf_free(p);
+    free(p);
+}
+
+static void text_key_init(void) { pthread_key_create(&text_key, text_buf_free); }
+
 json_t *exec_json_text(json_t *v)
 {
-    /* one buffer per thread: no malloc per event once it has grown */
-    static __thread sfn_json_buf buf;
-    const char *s = sfn_json_dump_to(v, &buf);
-    return s ? json_stringn_nocheck(s, buf.len) : json_null();
+    pthread_once(&text_once, text_key_init);
+    sfn_json_buf *buf = pthread_getspecific(text_key);
+    if (!buf) {
+        if (!(buf = calloc(1, sizeof *buf)))
+            return json_null();
+        pthread_setspecific(text_key, buf);
+    }
+    const char *s = sfn_json_dump_to(v, buf);
+    return s ? json_stringn_nocheck(s, buf->len) : json_null();
 }
 
 int64_t exec_emit(sfn_execution *x, sfn_strand *s, sfn_event_type t,
