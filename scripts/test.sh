@@ -40,6 +40,29 @@ cmake --build "$root/build-asan" -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_ctest asan "$root/build-asan"
 
+echo "== valgrind memcheck (unit tests of the plain build)"
+# Integration tests (real binaries, SIGKILL campaigns, HTTP clients) run in
+# the two builds above; every unit-test program runs here under memcheck:
+# any error or definite/indirect leak fails it.
+vg_fail=0 vg_pass=0
+vg_list=$(ls "$root/build/tests"/test_* 2>/dev/null |
+          grep -vE '/test_(recovery|cli.*|server.*|aws.*)$' || true)
+for t in $vg_list; do
+    log=$(mktemp)
+    if (cd "$root" && valgrind -q --error-exitcode=9 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect "$t") >"$log" 2>&1; then
+        vg_pass=$((vg_pass + 1))
+    else
+        vg_fail=$((vg_fail + 1))
+        echo "== valgrind: $(basename "$t") failed:" >&2
+        grep -E '^==[0-9]+==' "$log" | head -40 >&2
+    fi
+    rm -f "$log"
+done
+echo "  valgrind: $vg_pass passed, $vg_fail failed"
+passed=$((passed + vg_pass))
+failed=$((failed + vg_fail))
+
 echo "== fuzz (${SFN_FUZZ_SECONDS:-20} s per target)"
 if bash "$root/fuzz/run.sh" "${SFN_FUZZ_SECONDS:-20}"; then
     passed=$((passed + 1))
