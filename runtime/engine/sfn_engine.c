@@ -289,7 +289,10 @@ size_t sfn_engine_running(const sfn_engine *e)
 
 sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e)
 {
-    return e->stats;
+    sfn_engine_stats st = e->stats;
+    st.live = (int64_t)e->n_live;
+    st.parked = (int64_t)e->parked;
+    return st;
 }
 
 /* ---- commit ----------------------------------------------------------- */

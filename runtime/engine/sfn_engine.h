@@ -93,6 +93,8 @@ size_t sfn_engine_running(const sfn_engine *e);
 /* Totals since creation, for benchmarks and /metrics. */
 typedef struct sfn_engine_stats {
     int64_t transitions, events, commits, started, finished;
+    int64_t live;    /* running executions held in memory now            */
+    int64_t parked;  /* running executions waiting in the store only now  */
 } sfn_engine_stats;
 sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e);
 
