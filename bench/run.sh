@@ -112,3 +112,17 @@ echo "peak RSS (KiB, whole process): stepd $rss_s, peer $rss_p"
 echo "bytes/transition (stepd NORMAL): (a) $(median NORMAL a_bytes_per_transition "${stepd_json[@]}")," \
     "(b) $(median NORMAL b_bytes_per_transition "${stepd_json[@]}")," \
     "(c) $(median NORMAL c_bytes_per_transition "${stepd_json[@]}")"
+
+# JSONata evaluation speed beside the reference jsonata-js
+# (bench/jsonata_peer/), when this build has the bench_jsonata target.
+echo
+if ! cmake --build "$build" -j2 --target bench_jsonata >/dev/null 2>&1; then
+    echo "jsonata: no bench_jsonata target in this build; skipped"
+elif [[ $peer == 1 ]] && npm ci --prefix "$root/bench/jsonata_peer" --no-audit --no-fund \
+    --loglevel=error >/dev/null; then
+    node "$root/bench/jsonata_peer/jsonata_bench.mjs" --stepd "$build/bench/bench_jsonata" |
+        grep -v '^json: '
+else
+    echo "jsonata: peer unavailable; stepd alone"
+    "$build/bench/bench_jsonata" | grep -v '^json: '
+fi

@@ -158,4 +158,117 @@ sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
  * page_size), 0 on error. */
 int64_t sfn_store_size_bytes(sfn_store *s);
 
+/* ---- AWS API metadata (store_api.c, schema 3) -------------------------
+ * What the Step Functions API keeps beside definitions.  Rows of a machine
+ * (meta, versions, aliases) go when the machine is deleted. */
+
+typedef struct sfn_machine_meta {
+    char *role_arn;
+    char *config;       /* JSON text of the configuration members AWS echoes
+                           (logging, tracing, encryption), or NULL        */
+    char *revision_id;  /* changes with every update                     */
+    int64_t updated_ms;
+} sfn_machine_meta;
+
+void sfn_machine_meta_free(sfn_machine_meta *m); /* frees members only */
+
+/* Writes (inserts or replaces) a machine's metadata; the machine must
+ * exist.  The version counter is kept. */
+sfn_rc sfn_store_put_machine_meta(sfn_store *s, const char *name,
+                                  const sfn_machine_meta *m, sfn_error *err);
+/* SFN_ENOTFOUND when the machine has no metadata row. */
+sfn_rc sfn_store_get_machine_meta(sfn_store *s, const char *name,
+                                  sfn_machine_meta *out, sfn_error *err);
+
+typedef struct sfn_version_rec {
+    int64_t version, revision, created_ms;
+    char *role_arn, *description, *revision_id;
+} sfn_version_rec;
+
+void sfn_version_rec_free(sfn_version_rec *v); /* frees members only */
+
+/* Publishes `revision` as the next version number (numbers are never
+ * reused).  When the newest version already holds this revision it is
+ * returned instead (*existed true).  out filled in both cases. */
+sfn_rc sfn_store_publish_version(sfn_store *s, const char *name,
+                                 int64_t revision, const char *role_arn,
+                                 const char *description,
+                                 const char *revision_id, int64_t now_ms,
+                                 sfn_version_rec *out, bool *existed,
+                                 sfn_error *err);
+/* SFN_ENOTFOUND when absent. */
+sfn_rc sfn_store_get_version(sfn_store *s, const char *name, int64_t version,
+                             sfn_version_rec *out, sfn_error *err);
+/* Newest first; stops early when cb returns non-zero. */
+sfn_rc sfn_store_list_versions(sfn_store *s, const char *name,
+                               int (*cb)(const sfn_version_rec *v, void *ud),
+                               void *ud, sfn_error *err);
+/* Deleting an absent version is not an error (AWS answers {}). */
+sfn_rc sfn_store_delete_version(sfn_store *s, const char *name,
+                                int64_t version, sfn_error *err);
+
+typedef struct sfn_alias_rec {
+    char *alias, *description;
+    char *routing;      /* JSON text: [{"stateMachineVersionArn","weight"}] */
+    int64_t created_ms, updated_ms;
+} sfn_alias_rec;
+
+void sfn_alias_rec_free(sfn_alias_rec *a); /* frees members only */
+
+/* create: SFN_EINVAL when the alias exists; otherwise updates it
+ * (SFN_ENOTFOUND when absent).  description NULL keeps the old one on
+ * update. */
+sfn_rc sfn_store_put_alias(sfn_store *s, const char *name, const char *alias,
+                           const char *description, const char *routing,
+                           bool create, int64_t now_ms, sfn_error *err);
+sfn_rc sfn_store_get_alias(sfn_store *s, const char *name, const char *alias,
+                           sfn_alias_rec *out, sfn_error *err);
+/* Ordered by alias name. */
+sfn_rc sfn_store_list_aliases(sfn_store *s, const char *name,
+                              int (*cb)(const sfn_alias_rec *a, void *ud),
+                              void *ud, sfn_error *err);
+sfn_rc sfn_store_delete_alias(sfn_store *s, const char *name,
+                              const char *alias, sfn_error *err);
+
+/* Tags per resource ARN.  put merges (same key: value replaced) in one
+ * transaction and fails with SFN_ELIMIT, writing nothing, when the
+ * resource would hold more than max_tags. */
+sfn_rc sfn_store_put_tags(sfn_store *s, const char *resource,
+                          const char *const *keys, const char *const *values,
+                          size_t n, size_t max_tags, sfn_error *err);
+sfn_rc sfn_store_delete_tags(sfn_store *s, const char *resource,
+                             const char *const *keys, size_t n,
+                             sfn_error *err);
+/* Ordered by key. */
+sfn_rc sfn_store_list_tags(sfn_store *s, const char *resource,
+                           int (*cb)(const char *key, const char *value,
+                                     void *ud),
+                           void *ud, sfn_error *err);
+/* Drops the tags of `resource` and of every ARN below it (resource + ":"),
+ * i.e. a machine's versions and aliases. */
+sfn_rc sfn_store_drop_tags(sfn_store *s, const char *resource,
+                           sfn_error *err);
+
+/* The version / alias ARN an execution was started by (either NULL). */
+sfn_rc sfn_store_put_exec_meta(sfn_store *s, const char *arn,
+                               const char *version_arn, const char *alias_arn,
+                               sfn_error *err);
+/* *version_arn / *alias_arn malloc'd or NULL; SFN_OK with both NULL when
+ * nothing was recorded. */
+sfn_rc sfn_store_get_exec_meta(sfn_store *s, const char *arn,
+                               char **version_arn, char **alias_arn,
+                               sfn_error *err);
+
+/* Executions of a machine, newest start first (ties: newest id first),
+ * starting after the cursor (after_start_ms, after_id); after_id 0 = from
+ * the newest.  status < 0 = any.  At most limit rows (0 = all). */
+sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
+                                 int status, int64_t after_start_ms,
+                                 int64_t after_id, size_t limit,
+                                 int (*cb)(const sfn_exec_rec *r, void *ud),
+                                 void *ud, sfn_error *err);
+/* Number of executions with `status` (all machines). */
+sfn_rc sfn_store_count_executions(sfn_store *s, int status, int64_t *out,
+                                  sfn_error *err);
+
 #endif

@@ -62,6 +62,48 @@ static const char *const migrations[] = {
     "  data TEXT NOT NULL,"
     "  PRIMARY KEY (exec, key)"
     ") WITHOUT ROWID;",
+    /* 3: what the AWS API keeps beside definitions (store_api.c): role and
+     * configuration per machine, published versions, aliases, tags per
+     * resource ARN, and the version/alias an execution was started by. */
+    "CREATE TABLE api_machines ("
+    "  name TEXT PRIMARY KEY REFERENCES machines(name) ON DELETE CASCADE,"
+    "  role_arn TEXT NOT NULL,"
+    "  config TEXT,"
+    "  revision_id TEXT NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  next_version INTEGER NOT NULL DEFAULT 1"
+    ");"
+    "CREATE TABLE api_versions ("
+    "  name TEXT NOT NULL REFERENCES machines(name) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  role_arn TEXT NOT NULL,"
+    "  description TEXT,"
+    "  revision_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, version)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE api_aliases ("
+    "  name TEXT NOT NULL REFERENCES machines(name) ON DELETE CASCADE,"
+    "  alias TEXT NOT NULL,"
+    "  description TEXT,"
+    "  routing TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, alias)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE api_tags ("
+    "  resource TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (resource, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE api_exec_meta ("
+    "  arn TEXT PRIMARY KEY,"
+    "  version_arn TEXT,"
+    "  alias_arn TEXT"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX executions_machine_id ON executions(machine, start_ms, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -6,7 +6,13 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libjansson-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev libpcre2-dev
-      clang libclang-rt-dev graphviz)
+      clang libclang-rt-dev valgrind graphviz wrk
+      awscli)
+# the AWS-client integration test drives stepd with node's
+# @aws-sdk/client-sfn (installed by the test with npm ci); Debian's nodejs
+# and npm only when no node is on PATH already
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,7 @@
-/* exec_choice.c: Choice rules (JSONPath mode) and RFC 3339 timestamps.
- * A type mismatch makes a comparison false; a missing Variable is an
- * error for every operator but IsPresent, as AWS behaves. */
+/* exec_choice.c: Choice rules and RFC 3339 timestamps.  JSONPath: a type
+ * mismatch makes a comparison false; a missing Variable is an error for
+ * every operator but IsPresent, as AWS behaves.  JSONata: a Condition must
+ * give a boolean (asl.md 5.4). */
 #include "exec_internal.h"
 
 #include <ctype.h>
@@ -170,6 +171,25 @@ static bool compare(sfn_choice_op op, json_t *v, json_t *operand)
     }
 }
 
+/* A JSONata Condition: a boolean, or States.QueryEvaluationError.
+ * raw: the rule's JSON (for the expression text), may be NULL.  1 true, 0
+ * false, -1 error. */
+static int eval_condition(exec_env *e, const sfn_rule *r, const json_t *raw,
+                          sfn_error *err)
+{
+    if (r->condition_literal)
+        return r->condition_value;
+    const json_t *text = json_object_get(raw, "Condition");
+    json_t *v = exec_ja_expr(e, r->condition, text, "Condition", err);
+    if (!v)
+        return -1;
+    int res = json_is_boolean(v) ? json_is_true(v) : -1;
+    if (res < 0)
+        exec_ja_type_error(e, text, "Condition", "boolean", v, err);
+    json_decref(v);
+    return res;
+}
+
 /* 1 true, 0 false, -1 error */
 static int eval_rule(exec_env *e, const sfn_rule *r, sfn_error *err)
 {
@@ -193,11 +213,7 @@ static int eval_rule(exec_env *e, const sfn_rule *r, sfn_error *err)
         return v < 0 ? v : !v;
     }
     case SFN_RULE_CONDITION:
-        if (r->condition_literal)
-            return r->condition_value;
-        sfn_error_set(err, SFN_EUNSUPPORTED, "States.QueryEvaluationError",
-                      -1, "JSONata conditions are not supported yet");
-        return -1;
+        return eval_condition(e, r, NULL, err);
     case SFN_RULE_COMPARE:
         break;
     }
@@ -237,8 +253,12 @@ int exec_choice_select(exec_env *e, const sfn_state *st, json_t *input,
                        sfn_error *err)
 {
     exec_env_set_input(e, input);
+    const json_t *raw = json_object_get(st->raw, "Choices");
     for (size_t i = 0; i < st->n_choices; i++) {
-        int v = eval_rule(e, st->choices[i], err);
+        const sfn_rule *r = st->choices[i];
+        int v = r->kind == SFN_RULE_CONDITION
+                    ? eval_condition(e, r, json_array_get(raw, i), err)
+                    : eval_rule(e, r, err);
         if (v < 0)
             return -3;
         if (v)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* JSONata-mode states are rejected at start until the evaluator lands. */
-const bool sfn_exec_jsonata_ready = false;
+/* JSONata-mode states run (exec_jsonata.c); the engine checks this flag. */
+const bool sfn_exec_jsonata_ready = true;
 
 static const char *const status_names[] = {"RUNNING", "SUCCEEDED", "FAILED",
                                            "TIMED_OUT", "ABORTED"};

@@ -1,6 +1,6 @@
-/* exec_dataflow.c: JSONPath-mode data flow of a state: the context object,
- * variable lookup through scopes, payload templates, InputPath /
- * ResultPath / OutputPath and Assign. */
+/* exec_dataflow.c: JSONPath-mode data flow of a state: the context object
+ * (shared with JSONata's $states.context), variable lookup through scopes,
+ * payload templates, InputPath / ResultPath / OutputPath and Assign. */
 #include "exec_internal.h"
 #include "exec_flow.h"
 
@@ -79,6 +79,17 @@ void exec_env_done(exec_env *e)
 {
     json_decref(e->context);
     e->context = NULL;
+    json_decref(e->ja_bindings);
+    e->ja_bindings = NULL;
+}
+
+json_t *exec_env_context(exec_env *e)
+{
+    if (!e->context) {
+        e->context = build_context(e);
+        e->expr.context = e->context;
+    }
+    return e->context;
 }
 
 void exec_env_set_input(exec_env *e, json_t *input) { e->expr.input = input; }
@@ -142,9 +153,8 @@ static json_t *eval_leaf(exec_env *e, const sfn_tpl *t, const char *key,
             return NULL;
         return out;
     }
-    sfn_error_set(err, SFN_EUNSUPPORTED, "States.QueryEvaluationError", -1,
-                  "JSONata expressions are not supported yet");
-    return NULL;
+    /* a JSONata leaf only reaches here from a JSONata-mode field */
+    return exec_ja_expr(e, t->jsonata, NULL, key ? key : "value", err);
 }
 
 static json_t *tpl_eval(exec_env *e, const sfn_tpl *t, const char *key,

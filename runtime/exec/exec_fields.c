@@ -1,7 +1,8 @@
 /* exec_fields.c: the state fields whose value may come from the input
  * (Wait SecondsPath/TimestampPath, Task TimeoutSecondsPath, Map
- * MaxConcurrencyPath and ToleratedFailure*Path, Fail ErrorPath/CausePath):
- * reading them, checking them, and AWS's wording when they are wrong. */
+ * MaxConcurrencyPath and ToleratedFailure*Path, Fail ErrorPath/CausePath,
+ * and their JSONata forms "Seconds": "{% ... %}" ...): reading them,
+ * checking them, and AWS's wording when they are wrong. */
 #include "exec_flow.h"
 
 #include <errno.h>
@@ -19,14 +20,6 @@ static char *value_text(json_t *v)
     return sfn_json_dumps(v, 0);
 }
 
-static bool jsonata_field(const char *field, sfn_error *err)
-{
-    sfn_error_set(err, SFN_EUNSUPPORTED, "States.QueryEvaluationError", -1,
-                  "JSONata expressions are not supported yet (field '%s')",
-                  field);
-    return false;
-}
-
 static bool integral(json_t *v, long long *out)
 {
     if (json_is_integer(v)) {
@@ -42,11 +35,123 @@ static bool integral(json_t *v, long long *out)
     return true;
 }
 
+/* ---- JSONata variants: the expression sits in the field itself
+ * ("Seconds", not "SecondsPath"); callers name the JSONPath variant. ---- */
+
+static void ja_name(const char *field, char *buf, size_t n)
+{
+    size_t len = strlen(field);
+    if (len > 4 && !strcmp(field + len - 4, "Path"))
+        len -= 4;
+    snprintf(buf, n, "%.*s", (int)len, field);
+}
+
+/* The field's JSON in the definition (ItemBatcher fields are nested). */
+static const json_t *ja_raw(const exec_env *e, const char *name)
+{
+    const json_t *v = e->st ? json_object_get(e->st->raw, name) : NULL;
+    if (!v && e->st && e->st->item_batcher)
+        v = json_object_get(e->st->item_batcher, name);
+    return v;
+}
+
+static json_t *ja_field(exec_env *e, const sfn_jsonata *j, const char *field,
+                        char *name, size_t n, const json_t **raw,
+                        sfn_error *err)
+{
+    ja_name(field, name, n);
+    *raw = ja_raw(e, name);
+    return exec_ja_expr(e, j, *raw, name, err);
+}
+
+/* A whole number within [0, max]; otherwise the error AWS gives for a
+ * value of the wrong type. */
+static bool ja_integer(exec_env *e, const sfn_jsonata *j, const char *field,
+                       long long *out, sfn_error *err)
+{
+    char name[64];
+    const json_t *raw;
+    json_t *v = ja_field(e, j, field, name, sizeof name, &raw, err);
+    if (!v)
+        return false;
+    bool ok = integral(v, out) && *out >= 0;
+    if (!ok)
+        exec_ja_type_error(e, raw, name,
+                           json_is_number(v) ? "non-negative integer"
+                                             : "integer",
+                           v, err);
+    json_decref(v);
+    return ok;
+}
+
+static bool ja_percent(exec_env *e, const sfn_jsonata *j, const char *field,
+                       double *out, sfn_error *err)
+{
+    char name[64];
+    const json_t *raw;
+    json_t *v = ja_field(e, j, field, name, sizeof name, &raw, err);
+    if (!v)
+        return false;
+    double pct = json_is_number(v) ? json_number_value(v) : -1;
+    bool ok = pct >= 0 && pct <= 100;
+    if (ok)
+        *out = pct;
+    else
+        exec_ja_type_error(e, raw, name,
+                           json_is_number(v) ? "number between 0 and 100"
+                                             : "number",
+                           v, err);
+    json_decref(v);
+    return ok;
+}
+
+static bool ja_string(exec_env *e, const sfn_jsonata *j, const char *field,
+                      char **out, sfn_error *err)
+{
+    char name[64];
+    const json_t *raw;
+    json_t *v = ja_field(e, j, field, name, sizeof name, &raw, err);
+    if (!v)
+        return false;
+    if (json_is_string(v))
+        *out = strdup(json_string_value(v));
+    else
+        exec_ja_type_error(e, raw, name, "string", v, err);
+    json_decref(v);
+    return *out != NULL;
+}
+
+/* The value must be a string in the RFC 3339 form a JSONPath Timestamp
+ * takes; a string of another form is reported with the JSONPath wording,
+ * as a QueryEvaluationError of the field. */
+static bool ja_timestamp(exec_env *e, const sfn_jsonata *j, int64_t *out,
+                         sfn_error *err)
+{
+    const json_t *raw;
+    char name[64];
+    json_t *v = ja_field(e, j, "Timestamp", name, sizeof name, &raw, err);
+    if (!v)
+        return false;
+    bool ok = json_is_string(v) &&
+              exec_parse_timestamp(json_string_value(v), out);
+    if (!ok && json_is_string(v)) {
+        sfn_error_set(err, SFN_EINVAL, "States.QueryEvaluationError", -1,
+                      "The Timestamp field is not a valid ISO-8601 extended "
+                      "offset date-time format string: %s",
+                      json_string_value(v));
+        snprintf(e->ja_where, sizeof e->ja_where, "Timestamp");
+    } else if (!ok) {
+        exec_ja_type_error(e, raw, name, "string", v, err);
+    }
+    json_decref(v);
+    return ok;
+}
+
 bool exec_dyn_seconds(exec_env *e, const sfn_dyn_int *d, const char *field,
                       json_t *doc, long long *out, sfn_error *err)
 {
     if (d->jsonata)
-        return jsonata_field(field, err);
+        return ja_integer(e, d->jsonata, field, out, err);
     if (!d->path) {
         *out = d->value;
         return true;
@@ -98,7 +203,7 @@ bool exec_dyn_count(exec_env *e, const sfn_dyn_int *d, const char *field,
                     json_t *doc, long long *out, sfn_error *err)
 {
     if (d->jsonata)
-        return jsonata_field(field, err);
+        return ja_integer(e, d->jsonata, field, out, err);
     if (!d->path) {
         *out = d->value;
         return true;
@@ -124,7 +229,7 @@ bool exec_dyn_percent(exec_env *e, const sfn_dyn_int *d, double static_value,
                       sfn_error *err)
 {
     if (d->jsonata)
-        return jsonata_field(field, err);
+        return ja_percent(e, d->jsonata, field, out, err);
     if (!d->path) {
         *out = static_value;
         return true;
@@ -163,7 +268,7 @@ bool exec_dyn_string(exec_env *e, const sfn_dyn_str *d, const char *field,
     if (!d->set)
         return true;
     if (d->jsonata)
-        return jsonata_field(field, err);
+        return ja_string(e, d->jsonata, field, out, err);
     if (d->value) {
         *out = strdup(d->value);
         return true;
@@ -196,7 +301,7 @@ bool exec_dyn_timestamp(exec_env *e, const sfn_dyn_str *d, json_t *doc,
                         int64_t *out, sfn_error *err)
 {
     if (d->jsonata)
-        return jsonata_field("Timestamp", err);
+        return ja_timestamp(e, d->jsonata, out, err);
     if (d->value) {
         if (exec_parse_timestamp(d->value, out))
             return true;

@@ -17,7 +17,9 @@ void exec_field_not_found(sfn_error *err, const sfn_jsonpath *p,
  * Each returns false with err filled (States.Runtime worded as AWS words
  * it) when the value is missing or unusable.  `field` names the field in
  * messages ("SecondsPath", "MaxConcurrencyPath", ...); doc (borrowed) is
- * what a *Path is evaluated against. */
+ * what a *Path is evaluated against.  A JSONata expression (d->jsonata) is
+ * evaluated with e's bindings and reported under the field's JSONata name
+ * ("Seconds"): States.QueryEvaluationError, e->ja_where set. */
 
 /* A non-negative whole number of seconds: Wait Seconds(Path), Task
  * TimeoutSeconds(Path). */

@@ -8,7 +8,11 @@
 
 /* Everything an expression in the current state can read.  `context` is
  * built on first use (owned); `map_index`/`map_value` are set while an
- * ItemSelector is evaluated. */
+ * ItemSelector is evaluated.  JSONata mode: `ja_bindings` (owned) holds the
+ * variables and `$states` the state's expressions see (exec_ja_begin);
+ * `ja_where` names the field of the last failed JSONata evaluation, empty
+ * when the last error did not come from one; `now_ms` is the step's time
+ * ($now(); 0 = wall clock). */
 typedef struct exec_env {
     sfn_execution *x;
     sfn_strand *s;
@@ -17,6 +21,9 @@ typedef struct exec_env {
     long map_index;
     json_t *map_value; /* borrowed */
     sfn_expr_env expr;
+    json_t *ja_bindings;
+    char ja_where[128];
+    int64_t now_ms;
 } exec_env;
 
 void exec_env_init(exec_env *e, sfn_execution *x, sfn_strand *s,
@@ -24,6 +31,9 @@ void exec_env_init(exec_env *e, sfn_execution *x, sfn_strand *s,
 void exec_env_done(exec_env *e);
 /* Points `$` at a different document (borrowed). */
 void exec_env_set_input(exec_env *e, json_t *input);
+/* The context object (`$$`, `$states.context`), built on first use;
+ * borrowed, NULL on ENOMEM. */
+json_t *exec_env_context(exec_env *e);
 
 /* Template evaluation (Parameters, ResultSelector, ItemSelector, Assign):
  * new reference, NULL with err filled on failure. */
@@ -66,6 +76,44 @@ int64_t exec_emit(sfn_execution *x, sfn_strand *s, sfn_event_type t,
                   int64_t now_ms, json_t *details);
 /* JSON text string of a value (new reference). */
 json_t *exec_json_text(json_t *v);
+
+/* ---- exec_jsonata.c: JSONata-mode expressions --------------------------
+ * Every JSONata evaluation sees the bindings set by exec_ja_begin: the
+ * visible workflow variables (the pre-state snapshot: assignments apply
+ * when the state exits) and `states` = {input, context, result?,
+ * errorOutput?}.  Failures fill err with States.QueryEvaluationError and
+ * AWS's cause (without the state prefix, see exec_flow.h) and set
+ * e->ja_where to the failing field ("Output/result"). */
+
+/* (Re)binds $states for the next evaluations.  input, result and
+ * error_output borrowed (result / error_output may be NULL).  false on
+ * ENOMEM. */
+bool exec_ja_begin(exec_env *e, json_t *input, json_t *result,
+                   json_t *error_output);
+/* Evaluates a JSONata template (literal, object/array with "{% %}" leaves,
+ * or one expression).  field: the state field ("Output", "Assign",
+ * "Items", ...) whose JSON in the definition is `raw` (borrowed, used for
+ * the expression text in messages; may be NULL).  An undefined result
+ * anywhere is an error.  New reference, NULL with err on failure. */
+json_t *exec_ja_tpl(exec_env *e, const sfn_tpl *t, const json_t *raw,
+                    const char *field, sfn_error *err);
+/* One expression (Condition, Seconds, Error, ...): new reference, NULL
+ * with err when it fails or is undefined.  raw as above. */
+json_t *exec_ja_expr(exec_env *e, const sfn_jsonata *j, const json_t *raw,
+                     const char *field, sfn_error *err);
+/* Fills err with AWS's wrong-result-type wording for `field` ("Expected
+ * '<want>', but was '<type>' for value: <json>").  raw may be NULL. */
+void exec_ja_type_error(exec_env *e, const json_t *raw, const char *field,
+                        const char *want, json_t *got, sfn_error *err);
+/* JSON type name as AWS writes it: "object", "array", "string", ... */
+const char *exec_ja_type_name(json_t *v);
+/* Map `Items` (default $states.input) as an array; the error as AWS
+ * words it otherwise.  New reference. */
+json_t *exec_ja_items(exec_env *e, const sfn_state *st, json_t *input,
+                      sfn_error *err);
+/* Deterministic random numbers for an execution (retry jitter, $random,
+ * $uuid): splitmix64 over x->rng. */
+uint64_t exec_next_rand(sfn_execution *x);
 
 /* ---- exec_core.c: strands and transitions ---- */
 void exec_push_ready(sfn_execution *x, sfn_strand *s);

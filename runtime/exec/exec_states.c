@@ -1,6 +1,7 @@
-/* exec_states.c: the work of each state type in JSONPath mode (Pass, Task,
- * Choice, Wait, Succeed, Fail, Parallel, Map), and the error path shared by
- * all of them: uncatchable States.Runtime, then Retry, then Catch. */
+/* exec_states.c: the work of each state type (Pass, Task, Choice, Wait,
+ * Succeed, Fail, Parallel, Map) in both query languages, and the error path
+ * shared by all of them: uncatchable States.Runtime, then Retry, then
+ * Catch.  JSONata-mode fields evaluate through exec_jsonata.c. */
 #include "exec_internal.h"
 #include "exec_flow.h"
 
@@ -13,6 +14,10 @@
 
 static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
                         int64_t now);
+static void flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
+                       const sfn_error *err, int64_t now);
+static void eval_failed(sfn_execution *x, sfn_strand *s, const char *where,
+                        const sfn_error *err, bool catchable, int64_t now);
 static size_t json_size(json_t *v);
 static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
                             int64_t now);
@@ -34,14 +39,6 @@ static bool error_matches(const char *err, const char **eq, size_t n)
     return false;
 }
 
-static uint64_t next_rand(sfn_execution *x)
-{
-    uint64_t z = (x->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static bool try_retry(sfn_execution *x, sfn_strand *s, const char *error,
                       int64_t now)
 {
@@ -58,7 +55,7 @@ static bool try_retry(sfn_execution *x, sfn_strand *s, const char *error,
         if (r->max_delay_s > 0 && delay > (double)r->max_delay_s)
             delay = (double)r->max_delay_s;
         if (r->jitter_full)
-            delay *= (double)(next_rand(x) >> 11) / 9007199254740992.0;
+            delay *= (double)(exec_next_rand(x) >> 11) / 9007199254740992.0;
         s->retry_counts[i]++;
         s->retry_total++;
         s->attempt++;
@@ -85,6 +82,19 @@ static json_t *error_output(const char *error, const char *cause)
 /* An uncatchable error ends the execution.  AWS prefixes the cause of a
  * States.Runtime raised inside a state with the state's name and the id of
  * its Entered event (asl.md 3.2, recorded). */
+static char *state_cause(const sfn_strand *s, const char *cause)
+{
+    const char *state = ST(s)->name;
+    size_t n = strlen(state) + strlen(cause) + 128;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n,
+                 "An error occurred while executing the state '%s' (entered "
+                 "at the event id #%lld). %s",
+                 state, (long long)s->entered_event, cause);
+    return out;
+}
+
 static void runtime_failure(sfn_execution *x, sfn_strand *s,
                             const sfn_error *err, int64_t now)
 {
@@ -93,17 +103,38 @@ static void runtime_failure(sfn_execution *x, sfn_strand *s,
         exec_finish(x, SFN_EXEC_FAILED, NULL, name, err->cause, now);
         return;
     }
-    const char *state = ST(s)->name;
-    size_t n = strlen(state) + strlen(err->cause) + 128;
-    char *cause = malloc(n);
-    if (cause)
-        snprintf(cause, n,
-                 "An error occurred while executing the state '%s' (entered "
-                 "at the event id #%lld). %s",
-                 state, (long long)s->entered_event, err->cause);
+    char *cause = state_cause(s, err->cause);
     exec_finish(x, SFN_EXEC_FAILED, NULL, name, cause ? cause : err->cause,
                 now);
     free(cause);
+}
+
+/* JSONata Assign + Output of a state that is leaving for `next`: both see
+ * the same bindings (the pre-state variables), Assign first.  out_default
+ * (borrowed) is the output without an Output field.  Errors go through
+ * flow_error, or straight to the strand's failure when `catching` (a
+ * catcher's own fields failed: no second round of Catch). */
+static void ja_exit(sfn_execution *x, sfn_strand *s, exec_env *e,
+                    const sfn_tpl *assign, const sfn_tpl *output,
+                    const json_t *raw, json_t *out_default, int next,
+                    bool catching, int64_t now)
+{
+    sfn_error err;
+    sfn_error_clear(&err);
+    json_t *assigned = NULL, *out = NULL;
+    if ((!assign || (assigned = exec_ja_tpl(e, assign,
+                                            json_object_get(raw, "Assign"),
+                                            "Assign", &err))) &&
+        (out = output ? exec_ja_tpl(e, output,
+                                    json_object_get(raw, "Output"), "Output",
+                                    &err)
+                      : json_incref(out_default)))
+        exec_exit_state(x, s, out, assigned, next, now);
+    else if (catching)
+        eval_failed(x, s, e->ja_where, &err, false, now);
+    else
+        flow_error(x, s, e, &err, now);
+    json_decref(assigned);
 }
 
 static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
@@ -119,6 +150,22 @@ static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
         sfn_error_clear(&err);
         exec_env env;
         exec_env_init(&env, x, s, eo);
+        env.now_ms = now;
+        if (st->ql == SFN_QL_JSONATA) {
+            /* Output defaults to the error output; only the catcher's
+             * Assign runs (asl.md 6.4) */
+            const json_t *raw =
+                json_array_get(json_object_get(st->raw, "Catch"), i);
+            if (exec_ja_begin(&env, s->input, NULL, eo))
+                ja_exit(x, s, &env, c->assign, c->output, raw, eo, c->next,
+                        true, now);
+            else
+                exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime",
+                            "out of memory", now);
+            exec_env_done(&env);
+            json_decref(eo);
+            return true;
+        }
         json_t *assigned = NULL;
         if (c->assign)
             assigned = exec_assign_eval(&env, c->assign, eo, &err);
@@ -176,10 +223,14 @@ static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
  * name goes through the state's Retry/Catch.  Decision (asl.md 12.2):
  * States.ResultPathMatchFailure and States.IntrinsicFailure stay catchable
  * as the AWS docs list them; no recording contradicts it. */
-static void flow_error(sfn_execution *x, sfn_strand *s, const sfn_error *err,
-                       int64_t now)
+static void flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
+                       const sfn_error *err, int64_t now)
 {
     const char *name = err->name[0] ? err->name : "States.Runtime";
+    if (e && e->ja_where[0] && !strcmp(name, "States.QueryEvaluationError")) {
+        eval_failed(x, s, e->ja_where, err, true, now);
+        return;
+    }
     if (!strcmp(name, "States.Runtime")) {
         runtime_failure(x, s, err, now);
         return;
@@ -187,12 +238,63 @@ static void flow_error(sfn_execution *x, sfn_strand *s, const sfn_error *err,
     state_error(x, s, name, err->cause, now);
 }
 
+/* A JSONata evaluation failed in field `where`: AWS writes an
+ * EvaluationFailed event, then the error (cause prefixed with the state,
+ * as for States.Runtime) takes the state's Retry/Catch; a Map or Parallel
+ * writes its own Failed event first (scenarios map_state_items_*,
+ * recorded). */
+static void eval_failed(sfn_execution *x, sfn_strand *s, const char *where,
+                        const sfn_error *err, bool catchable, int64_t now)
+{
+    const sfn_state *st = ST(s);
+    char *cause = state_cause(s, err->cause);
+    const char *c = cause ? cause : err->cause;
+    exec_emit(x, s, SFN_EV_EvaluationFailed, now,
+              json_pack("{s:s,s:s,s:s,s:s}", "error", err->name, "cause", c,
+                        "location", where, "state", st->name));
+    sfn_event_type failed = st->type == SFN_ST_MAP ? SFN_EV_MapStateFailed
+                            : st->type == SFN_ST_PARALLEL
+                                ? SFN_EV_ParallelStateFailed
+                                : SFN_EV__COUNT;
+    /* a catcher's failing field: the state's Failed event is written */
+    if (catchable)
+        state_error_ev(x, s, err->name, c, failed, now);
+    else
+        exec_strand_fail(x, s, err->name, c, now);
+    free(cause);
+}
+
 /* ---- Pass, Choice, Succeed, Fail, Wait -------------------------------- */
+
+/* JSONata $states for a state's fields before its work has a result. */
+static bool ja_begin_input(sfn_execution *x, sfn_strand *s, exec_env *e,
+                           int64_t now)
+{
+    if (exec_ja_begin(e, s->input, NULL, NULL))
+        return true;
+    exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime", "out of memory",
+                now);
+    return false;
+}
+
+/* JSONata Pass and Succeed: Assign and Output (default: the input). */
+static void ja_pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                         int64_t now)
+{
+    const sfn_state *st = ST(s);
+    if (ja_begin_input(x, s, e, now))
+        ja_exit(x, s, e, st->assign, st->output, st->raw, s->input,
+                st->end ? -1 : st->next, false, now);
+}
 
 static void pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                       int64_t now)
 {
     const sfn_state *st = ST(s);
+    if (st->ql == SFN_QL_JSONATA) {
+        ja_pass_work(x, s, e, now);
+        return;
+    }
     sfn_error err;
     sfn_error_clear(&err);
     json_t *eff = NULL, *res = NULL, *assigned = NULL, *comb = NULL,
@@ -231,7 +333,7 @@ static void pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
     goto done;
 fail:
-    flow_error(x, s, &err, now);
+    flow_error(x, s, e, &err, now);
 done:
     json_decref(eff);
     json_decref(res);
@@ -239,10 +341,72 @@ done:
     json_decref(comb);
 }
 
+/* JSONata Choice: the state-level Assign applies whichever way the state
+ * leaves, a matching rule's Assign on top of it (AWS docs, Choice
+ * rules); the rule's Output, else the state's, else the input. */
+static void ja_choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                           int64_t now)
+{
+    const sfn_state *st = ST(s);
+    sfn_error err;
+    sfn_error_clear(&err);
+    if (!ja_begin_input(x, s, e, now))
+        return;
+    int idx = exec_choice_select(e, st, s->input, &err);
+    if (idx < -1) {
+        flow_error(x, s, e, &err, now);
+        return;
+    }
+    const sfn_rule *r = idx >= 0 ? st->choices[idx] : NULL;
+    int next = r ? r->next : st->default_next;
+    if (next < 0) {
+        exec_strand_fail(x, s, "States.NoChoiceMatched", "No Matches!", now);
+        return;
+    }
+    const json_t *rraw =
+        r ? json_array_get(json_object_get(st->raw, "Choices"), (size_t)idx)
+          : NULL;
+    json_t *assigned = NULL, *rule_assigned = NULL, *out = NULL;
+    if ((st->assign &&
+         !(assigned = exec_ja_tpl(e, st->assign,
+                                  json_object_get(st->raw, "Assign"),
+                                  "Assign", &err))) ||
+        (r && r->assign &&
+         !(rule_assigned = exec_ja_tpl(e, r->assign,
+                                       json_object_get(rraw, "Assign"),
+                                       "Assign", &err))))
+        goto fail;
+    if (rule_assigned && !assigned)
+        assigned = json_incref(rule_assigned);
+    else if (rule_assigned)
+        json_object_update(assigned, rule_assigned);
+    if (r && r->output)
+        out = exec_ja_tpl(e, r->output, json_object_get(rraw, "Output"),
+                          "Output", &err);
+    else if (st->output)
+        out = exec_ja_tpl(e, st->output, json_object_get(st->raw, "Output"),
+                          "Output", &err);
+    else
+        out = json_incref(s->input);
+    if (!out)
+        goto fail;
+    exec_exit_state(x, s, out, assigned, next, now);
+    goto done;
+fail:
+    flow_error(x, s, e, &err, now);
+done:
+    json_decref(assigned);
+    json_decref(rule_assigned);
+}
+
 static void choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                         int64_t now)
 {
     const sfn_state *st = ST(s);
+    if (st->ql == SFN_QL_JSONATA) {
+        ja_choice_work(x, s, e, now);
+        return;
+    }
     sfn_error err;
     sfn_error_clear(&err);
     json_t *eff = NULL, *assigned = NULL, *out = NULL;
@@ -266,7 +430,7 @@ static void choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     exec_exit_state(x, s, out, assigned, next, now);
     goto done;
 fail:
-    flow_error(x, s, &err, now);
+    flow_error(x, s, e, &err, now);
 done:
     json_decref(eff);
     json_decref(assigned);
@@ -276,6 +440,10 @@ static void succeed_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                          int64_t now)
 {
     const sfn_state *st = ST(s);
+    if (st->ql == SFN_QL_JSONATA) {
+        ja_pass_work(x, s, e, now);
+        return;
+    }
     sfn_error err;
     sfn_error_clear(&err);
     json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
@@ -285,7 +453,7 @@ static void succeed_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                       : NULL;
     json_decref(eff);
     if (!out) {
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     exec_exit_state(x, s, out, NULL, -1, now);
@@ -298,10 +466,15 @@ static void fail_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     sfn_error err;
     sfn_error_clear(&err);
     char *error = NULL, *cause = NULL;
+    if (st->ql == SFN_QL_JSONATA && !ja_begin_input(x, s, e, now))
+        return;
     if (!exec_dyn_string(e, &st->error, "ErrorPath", &error, &err) ||
         !exec_dyn_string(e, &st->cause, "CausePath", &cause, &err)) {
         free(error);
-        runtime_failure(x, s, &err, now);
+        if (e->ja_where[0])
+            flow_error(x, s, e, &err, now);
+        else
+            runtime_failure(x, s, &err, now);
         return;
     }
     exec_strand_fail(x, s, error, cause, now);
@@ -314,6 +487,12 @@ static void wait_exit(sfn_execution *x, sfn_strand *s, int64_t now)
     const sfn_state *st = ST(s);
     exec_env e;
     exec_env_init(&e, x, s, s->effective);
+    e.now_ms = now;
+    if (st->ql == SFN_QL_JSONATA) {
+        ja_pass_work(x, s, &e, now);
+        exec_env_done(&e);
+        return;
+    }
     sfn_error err;
     sfn_error_clear(&err);
     json_t *assigned = NULL, *out = NULL;
@@ -323,7 +502,7 @@ static void wait_exit(sfn_execution *x, sfn_strand *s, int64_t now)
                                s->effective, &err)))
         exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
     else
-        flow_error(x, s, &err, now);
+        flow_error(x, s, &e, &err, now);
     json_decref(assigned);
     exec_env_done(&e);
 }
@@ -334,10 +513,12 @@ static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     const sfn_state *st = ST(s);
     sfn_error err;
     sfn_error_clear(&err);
+    if (st->ql == SFN_QL_JSONATA && !ja_begin_input(x, s, e, now))
+        return;
     json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
                                   s->input, &err);
     if (!eff) {
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     int64_t wake = now;
@@ -352,7 +533,7 @@ static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     }
     if (!ok) {
         json_decref(eff);
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     json_decref(s->effective);
@@ -407,16 +588,26 @@ static void task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     const sfn_state *st = ST(s);
     sfn_error err;
     sfn_error_clear(&err);
-    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
-                                  s->input, &err);
     json_t *params = NULL;
-    if (eff) {
-        exec_env_set_input(e, eff);
-        params = exec_tpl_eval(e, st->parameters, &err);
+    if (st->ql == SFN_QL_JSONATA) {
+        if (!ja_begin_input(x, s, e, now))
+            return;
+        params = st->arguments
+                     ? exec_ja_tpl(e, st->arguments,
+                                   json_object_get(st->raw, "Arguments"),
+                                   "Arguments", &err)
+                     : json_incref(s->input);
+    } else {
+        json_t *eff = exec_apply_path(e, st->input_path,
+                                      st->input_path_null, s->input, &err);
+        if (eff) {
+            exec_env_set_input(e, eff);
+            params = exec_tpl_eval(e, st->parameters, &err);
+        }
+        json_decref(eff);
     }
-    json_decref(eff);
     if (!params) {
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     /* the *Path variants read the state's raw input */
@@ -428,7 +619,7 @@ static void task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
          !exec_dyn_seconds(e, &st->heartbeat_s, "HeartbeatSecondsPath",
                            s->input, &heartbeat, &err))) {
         json_decref(params);
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     json_t *d = task_details(st);
@@ -509,6 +700,17 @@ static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
     const sfn_state *st = ST(s);
     exec_env e;
     exec_env_init(&e, x, s, result);
+    e.now_ms = now;
+    if (st->ql == SFN_QL_JSONATA) {
+        if (exec_ja_begin(&e, s->input, result, NULL))
+            ja_exit(x, s, &e, st->assign, st->output, st->raw, result,
+                    st->end ? -1 : st->next, false, now);
+        else
+            exec_finish(x, SFN_EXEC_FAILED, NULL, "States.Runtime",
+                        "out of memory", now);
+        exec_env_done(&e);
+        return;
+    }
     sfn_error err;
     sfn_error_clear(&err);
     json_t *assigned = NULL, *sel = NULL, *comb = NULL, *out = NULL;
@@ -527,7 +729,7 @@ static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
     exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
     goto done;
 fail:
-    flow_error(x, s, &err, now);
+    flow_error(x, s, &e, &err, now);
 done:
     exec_env_done(&e);
     json_decref(assigned);
@@ -556,16 +758,25 @@ static void parallel_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     const sfn_state *st = ST(s);
     sfn_error err;
     sfn_error_clear(&err);
-    json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
-                                  s->input, &err);
     json_t *in = NULL;
-    if (eff) {
-        exec_env_set_input(e, eff);
-        in = exec_tpl_eval(e, st->parameters, &err);
+    if (st->ql == SFN_QL_JSONATA) {
+        if (!ja_begin_input(x, s, e, now))
+            return;
+        in = st->arguments ? exec_ja_tpl(e, st->arguments,
+                                         json_object_get(st->raw, "Arguments"),
+                                         "Arguments", &err)
+                           : json_incref(s->input);
+    } else {
+        json_t *eff = exec_apply_path(e, st->input_path,
+                                      st->input_path_null, s->input, &err);
+        if (eff) {
+            exec_env_set_input(e, eff);
+            in = exec_tpl_eval(e, st->parameters, &err);
+        }
+        json_decref(eff);
     }
-    json_decref(eff);
     if (!in) {
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     exec_emit(x, s, SFN_EV_ParallelStateStarted, now, NULL);
@@ -612,7 +823,13 @@ static json_t *batch_items(exec_env *e, const sfn_state *st, json_t *items,
                          "MaxInputBytesPerBatchPath", eff, &max_bytes, err)))
         return NULL;
     json_t *batch_input = NULL;
-    if (st->batch_input) {
+    if (st->batch_input && st->ql == SFN_QL_JSONATA) {
+        if (!(batch_input = exec_ja_tpl(
+                  e, st->batch_input,
+                  json_object_get(st->item_batcher, "BatchInput"),
+                  "BatchInput", err)))
+            return NULL;
+    } else if (st->batch_input) {
         exec_env_set_input(e, eff);
         if (!(batch_input = exec_tpl_eval(e, st->batch_input, err)))
             return NULL;
@@ -650,7 +867,13 @@ static json_t *batch_items(exec_env *e, const sfn_state *st, json_t *items,
 json_t *exec_map_units(exec_env *e, const sfn_state *st, json_t *eff,
                        sfn_error *err)
 {
-    json_t *items = exec_apply_path(e, st->items_path, false, eff, err);
+    json_t *items;
+    if (st->ql == SFN_QL_JSONATA)
+        items = (e->ja_bindings || exec_ja_begin(e, eff, NULL, NULL))
+                    ? exec_ja_items(e, st, eff, err)
+                    : NULL;
+    else
+        items = exec_apply_path(e, st->items_path, false, eff, err);
     if (!items || !json_is_array(items) || !st->item_batcher)
         return items;
     json_t *units = batch_items(e, st, items, eff, err);
@@ -700,7 +923,7 @@ static void map_run_started(sfn_execution *x, sfn_strand *s, int64_t now)
 {
     const sfn_state *st = ST(s);
     char arn[512], uuid[40];
-    uint64_t r1 = next_rand(x), r2 = next_rand(x);
+    uint64_t r1 = exec_next_rand(x), r2 = exec_next_rand(x);
     snprintf(uuid, sizeof uuid, "%08x-%04x-4%03x-%04x-%012llx",
              (unsigned)(r1 >> 32), (unsigned)(r1 >> 16) & 0xffff,
              (unsigned)r1 & 0xfff, (unsigned)((r2 >> 48) & 0x3fff) | 0x8000,
@@ -719,12 +942,15 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     const sfn_state *st = ST(s);
     sfn_error err;
     sfn_error_clear(&err);
+    /* JSONata: no InputPath, so eff is the raw input ($states.input) */
+    if (st->ql == SFN_QL_JSONATA && !ja_begin_input(x, s, e, now))
+        return;
     json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
                                   s->input, &err);
     json_t *items = eff ? map_items(e, st, s, eff, &err) : NULL;
     if (!items) {
         json_decref(eff);
-        flow_error(x, s, &err, now);
+        flow_error(x, s, e, &err, now);
         return;
     }
     json_decref(s->effective);
@@ -773,15 +999,28 @@ json_t *exec_map_item_input(exec_env *e, const sfn_state *st, json_t *eff,
     if (!st->item_selector)
         return json_incref(item);
     json_t *saved_in = e->expr.input, *saved_ctx = e->context;
+    json_t *saved_bind = e->ja_bindings;
     long saved_idx = e->map_index;
     json_t *saved_val = e->map_value;
     /* the context object differs per item: build a fresh one */
     e->context = NULL;
     e->expr.context = NULL;
+    e->ja_bindings = NULL;
     e->map_index = (long)i;
     e->map_value = item;
     exec_env_set_input(e, eff);
-    json_t *in = exec_tpl_eval(e, st->item_selector, err);
+    json_t *in = NULL;
+    if (st->ql != SFN_QL_JSONATA)
+        in = exec_tpl_eval(e, st->item_selector, err);
+    else if (exec_ja_begin(e, eff, NULL, NULL))
+        in = exec_ja_tpl(e, st->item_selector,
+                         json_object_get(st->raw, "ItemSelector"),
+                         "ItemSelector", err);
+    else
+        sfn_error_set(err, SFN_ENOMEM, "States.Runtime", -1,
+                      "out of memory");
+    json_decref(e->ja_bindings);
+    e->ja_bindings = saved_bind;
     json_decref(e->context);
     e->context = saved_ctx;
     e->expr.context = saved_ctx;
@@ -806,14 +1045,16 @@ static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
     } else {
         exec_env e;
         exec_env_init(&e, x, s, s->effective);
+        e.now_ms = now;
         in = exec_map_item_input(&e, st, s->effective, s->items, i, &err);
+        if (!in) {
+            abort_children(x, s, now);
+            flow_error(x, s, &e, &err, now);
+        }
         exec_env_done(&e);
     }
-    if (!in) {
-        abort_children(x, s, now);
-        flow_error(x, s, &err, now);
+    if (!in)
         return false;
-    }
     sfn_strand *c = exec_strand_new(x, s, st->processor, i, in);
     json_decref(in);
     if (!c) {
@@ -993,6 +1234,7 @@ void exec_state_work(sfn_execution *x, sfn_strand *s, int64_t now)
 {
     exec_env e;
     exec_env_init(&e, x, s, s->input);
+    e.now_ms = now;
     switch (ST(s)->type) {
     case SFN_ST_PASS: pass_work(x, s, &e, now); break;
     case SFN_ST_TASK: task_work(x, s, &e, now); break;

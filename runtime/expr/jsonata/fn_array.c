@@ -289,7 +289,9 @@ static jv fn_range(jctx *c, jcall *call)
                       "$range: the result would have %.0f items; the limit "
                       "is 1e7",
                       count);
-    jarr *out = sfn__jn_arr_new(c, count > 0 ? (size_t)count : 0, 0);
+    /* a sequence: one item comes back unwrapped, as AWS records for
+     * $range(1, 9, 9) -> 1 */
+    jarr *out = sfn__jn_arr_new(c, count > 0 ? (size_t)count : 0, JA_SEQ);
     for (double i = 0; i < count; i++)
         out->v[out->n++] = jv_num(s.u.n + i * step);
     return jv_arr(out);

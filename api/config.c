@@ -1,0 +1,551 @@
+/* config.c: stepd serve's settings (sfn_config.h).  One table lists every
+ * setting with its type, default and range; the file, environment and flag
+ * layers all go through sfn_config_set, so a value is checked the same way
+ * wherever it comes from and every message names the key and its source. */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sfn_config.h"
+
+typedef enum { T_STR, T_OPTSTR, T_INT, T_SYNC, T_LEVEL, T_FORMAT, T_KEYS } kind;
+
+typedef struct {
+    const char *key;
+    kind type;
+    size_t off;
+    const char *def;
+    int64_t min, max;
+    const char *help;
+} setting;
+
+#define OFF(m) offsetof(sfn_config, m)
+
+static const setting settings[] = {
+    {"listen", T_STR, OFF(listen), "127.0.0.1:8083", 0, 0,
+     "address and port to listen on (HOST:PORT, [IPv6]:PORT)"},
+    {"db", T_STR, OFF(db), "stepd.db", 0, 0, "SQLite database file"},
+    {"sync", T_SYNC, OFF(sync), "normal", 0, 0,
+     "SQLite synchronous mode: normal or full (fsync every commit)"},
+    {"region", T_STR, OFF(region), "us-east-1", 0, 0, "region in ARNs"},
+    {"account", T_STR, OFF(account), "123456789012", 0, 0,
+     "account in ARNs (12 digits)"},
+    {"auth.token", T_OPTSTR, OFF(auth_token), "", 0, 0,
+     "bearer token required by the REST API and /metrics (also "
+     "STEPD_TOKEN); empty = no auth"},
+    {"auth.aws_keys", T_KEYS, 0, "", 0, 0,
+     "SigV4 keys as ACCESS_KEY_ID:SECRET[,...]; empty = signatures not "
+     "checked"},
+    {"threads", T_INT, OFF(threads), "0", 0, 256,
+     "HTTP threads: 0 = one per connection, N = a pool of N"},
+    {"limits.history_events", T_INT, OFF(limits.history_events), "25000", 1,
+     1000000, "events per execution before it fails"},
+    {"limits.payload_bytes", T_INT, OFF(limits.payload_bytes), "262144", 1,
+     16777216, "execution input, output and state data, bytes"},
+    {"limits.definition_bytes", T_INT, OFF(limits.definition_bytes),
+     "1048576", 1, 16777216, "definition size, bytes"},
+    {"limits.request_body_bytes", T_INT, OFF(limits.request_body_bytes),
+     "589824", 1024, 67108864,
+     "other request bodies (AWS protocol envelope), bytes"},
+    {"limits.max_connections", T_INT, OFF(limits.max_connections), "1024", 1,
+     65536, "simultaneous HTTP connections"},
+    {"limits.per_ip_connections", T_INT, OFF(limits.per_ip_connections),
+     "512", 1, 65536, "simultaneous HTTP connections from one address"},
+    {"limits.connection_timeout_seconds", T_INT,
+     OFF(limits.connection_timeout_seconds), "30", 1, 3600,
+     "idle connection timeout (slow clients are dropped)"},
+    {"limits.open_executions", T_INT, OFF(limits.open_executions), "1000000",
+     1, 1000000000, "running executions before ExecutionLimitExceeded"},
+    {"log.level", T_LEVEL, OFF(log_level), "info", 0, 0,
+     "debug, info, warn or error"},
+    {"log.format", T_FORMAT, OFF(log_format), "text", 0, 0, "text or json"},
+};
+
+#define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+const sfn_config_doc *sfn_config_docs(size_t *n_out)
+{
+    static sfn_config_doc docs[N_SETTINGS];
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        docs[i] = (sfn_config_doc){settings[i].key, settings[i].def,
+                                   settings[i].help};
+    *n_out = N_SETTINGS;
+    return docs;
+}
+
+void sfn_config_env_name(const char *key, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "STEPD_");
+    for (const char *p = key; *p && n + 1 < size; p++)
+        buf[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+    buf[n < size ? n : size - 1] = '\0';
+}
+
+void sfn_config_flag_name(const char *key, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "--");
+    for (const char *p = key; *p && n + 1 < size; p++)
+        buf[n++] = (*p == '.' || *p == '_') ? '-' : *p;
+    buf[n < size ? n : size - 1] = '\0';
+}
+
+static const setting *find(const char *key)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (!strcmp(settings[i].key, key))
+            return &settings[i];
+    return NULL;
+}
+
+static void free_keys(sfn_config *c)
+{
+    for (size_t i = 0; i < c->n_aws_keys; i++) {
+        free(c->aws_keys[i].access_key_id);
+        free(c->aws_keys[i].secret_access_key);
+    }
+    free(c->aws_keys);
+    c->aws_keys = NULL;
+    c->n_aws_keys = 0;
+}
+
+static sfn_rc add_key(sfn_config *c, const char *id, size_t id_len,
+                      const char *secret, sfn_error *err)
+{
+    sfn_config_key *k =
+        realloc(c->aws_keys, (c->n_aws_keys + 1) * sizeof *k);
+    if (!k)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    c->aws_keys = k;
+    k[c->n_aws_keys].access_key_id = strndup(id, id_len);
+    k[c->n_aws_keys].secret_access_key = strdup(secret);
+    c->n_aws_keys++;
+    if (!k[c->n_aws_keys - 1].access_key_id ||
+        !k[c->n_aws_keys - 1].secret_access_key)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    return SFN_OK;
+}
+
+/* "ID:SECRET,ID2:SECRET2" (the secret may not contain ','). */
+static sfn_rc set_keys(sfn_config *c, const char *value, const char *source,
+                       sfn_error *err)
+{
+    free_keys(c);
+    char *copy = strdup(value);
+    if (!copy)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    sfn_rc rc = SFN_OK;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok && rc == SFN_OK;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon || colon == tok || !colon[1])
+            rc = sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                               "%s: auth.aws_keys: expected "
+                               "ACCESS_KEY_ID:SECRET, got '%s'",
+                               source, tok);
+        else
+            rc = add_key(c, tok, (size_t)(colon - tok), colon + 1, err);
+    }
+    free(copy);
+    return rc;
+}
+
+static sfn_rc set_int(int64_t *dst, const setting *s, const char *value,
+                      const char *source, sfn_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (!*value || *end || errno)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: expected an integer, got '%s'", source,
+                             s->key, value);
+    if (v < s->min || v > s->max)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: %lld is out of range (%lld..%lld)",
+                             source, s->key, v, (long long)s->min,
+                             (long long)s->max);
+    *dst = v;
+    return SFN_OK;
+}
+
+static sfn_rc set_str(char **dst, const setting *s, const char *value,
+                      const char *source, sfn_error *err)
+{
+    if (s->type == T_STR && !*value)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: must not be empty", source, s->key);
+    char *copy = NULL;
+    if (*value && !(copy = strdup(value)))
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    free(*dst);
+    *dst = copy;
+    return SFN_OK;
+}
+
+static sfn_rc set_enum(sfn_config *c, const setting *s, const char *value,
+                       const char *source, sfn_error *err)
+{
+    char *base = (char *)c + s->off;
+    bool ok = false;
+    const char *allowed = "";
+    if (s->type == T_SYNC) {
+        allowed = "normal, full";
+        ok = !strcmp(value, "normal") || !strcmp(value, "full");
+        if (ok)
+            *(sfn_sync_mode *)(void *)base =
+                !strcmp(value, "full") ? SFN_SYNC_FULL : SFN_SYNC_NORMAL;
+    } else if (s->type == T_LEVEL) {
+        allowed = "debug, info, warn, error";
+        ok = sfn_log_parse_level(value, (sfn_log_level *)(void *)base);
+    } else {
+        allowed = "text, json";
+        ok = sfn_log_parse_format(value, (sfn_log_format *)(void *)base);
+    }
+    if (!ok)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: '%s' is not one of %s", source, s->key,
+                             value, allowed);
+    return SFN_OK;
+}
+
+sfn_rc sfn_config_set(sfn_config *c, const char *key, const char *value,
+                      const char *source, sfn_error *err)
+{
+    const setting *s = find(key);
+    if (!s)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: unknown setting '%s'", source, key);
+    char *base = (char *)c + s->off;
+    switch (s->type) {
+    case T_STR:
+    case T_OPTSTR:
+        return set_str((char **)(void *)base, s, value, source, err);
+    case T_INT:
+        return set_int((int64_t *)(void *)base, s, value, source, err);
+    case T_KEYS:
+        return set_keys(c, value, source, err);
+    default:
+        return set_enum(c, s, value, source, err);
+    }
+}
+
+sfn_rc sfn_config_defaults(sfn_config *c, sfn_error *err)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        sfn_rc rc = sfn_config_set(c, settings[i].key, settings[i].def,
+                                   "default", err);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+/* ---- the JSON file -------------------------------------------------- */
+
+static sfn_rc file_keys(sfn_config *c, json_t *arr, const char *src,
+                        sfn_error *err)
+{
+    free_keys(c);
+    size_t i;
+    json_t *k;
+    json_array_foreach(arr, i, k) {
+        const char *id = json_string_value(json_object_get(k, "access_key_id"));
+        const char *sec =
+            json_string_value(json_object_get(k, "secret_access_key"));
+        sfn_rc rc;
+        if (json_is_string(k))
+            rc = set_keys(c, json_string_value(k), src, err);
+        else if (id && sec && *id && *sec)
+            rc = add_key(c, id, strlen(id), sec, err);
+        else
+            rc = sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                               "%s: auth.aws_keys[%zu]: expected "
+                               "{\"access_key_id\":...,"
+                               "\"secret_access_key\":...}",
+                               src, i);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+static sfn_rc file_value(sfn_config *c, const char *key, json_t *v,
+                         const char *path, sfn_error *err)
+{
+    char src[600], num[32];
+    snprintf(src, sizeof src, "%s", path);
+    const setting *s = find(key);
+    if (s && s->type == T_KEYS && json_is_array(v))
+        return file_keys(c, v, src, err);
+    if (json_is_string(v))
+        return sfn_config_set(c, key, json_string_value(v), src, err);
+    if (json_is_integer(v) && s && s->type == T_INT) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        return sfn_config_set(c, key, num, src, err);
+    }
+    if (!s)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: unknown setting '%s'", src, key);
+    return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                         "%s: %s: expected %s", src, key,
+                         s->type == T_INT    ? "an integer"
+                         : s->type == T_KEYS ? "an array of keys"
+                                             : "a string");
+}
+
+static sfn_rc file_object(sfn_config *c, json_t *obj, const char *prefix,
+                          const char *path, sfn_error *err)
+{
+    const char *name;
+    json_t *v;
+    json_object_foreach(obj, name, v) {
+        char key[256];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "",
+                 name);
+        sfn_rc rc = json_is_object(v) && !find(key)
+                        ? file_object(c, v, key, path, err)
+                        : file_value(c, key, v, path, err);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+sfn_rc sfn_config_apply_file(sfn_config *c, const char *path, sfn_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (je.line < 1)
+            return sfn_error_set(err, SFN_EIO, NULL, -1,
+                                 "config file '%s': %s", path, je.text);
+        return sfn_error_set(err, SFN_ESYNTAX, NULL, je.position,
+                             "config file '%s': line %d column %d: %s", path,
+                             je.line, je.column, je.text);
+    }
+    sfn_rc rc;
+    if (!json_is_object(root))
+        rc = sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                           "config file '%s': expected a JSON object", path);
+    else
+        rc = file_object(c, root, "", path, err);
+    json_decref(root);
+    if (rc == SFN_OK) {
+        free(c->config_file);
+        c->config_file = strdup(path);
+    }
+    return rc;
+}
+
+/* ---- environment and flags ----------------------------------------- */
+
+sfn_rc sfn_config_apply_env(sfn_config *c, sfn_config_getenv getenv_fn,
+                            sfn_error *err)
+{
+    /* the short alias first, so the full name wins when both are set */
+    const char *tok = getenv_fn("STEPD_TOKEN");
+    if (tok) {
+        sfn_rc rc = sfn_config_set(c, "auth.token", tok, "STEPD_TOKEN", err);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char name[96];
+        sfn_config_env_name(settings[i].key, name, sizeof name);
+        const char *v = getenv_fn(name);
+        if (!v)
+            continue;
+        sfn_rc rc = sfn_config_set(c, settings[i].key, v, name, err);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+/* The setting a flag names ("--limits-payload-bytes"), or NULL. */
+static const setting *find_flag(const char *flag, size_t len)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char name[96];
+        sfn_config_flag_name(settings[i].key, name, sizeof name);
+        if (strlen(name) == len && !strncmp(name, flag, len))
+            return &settings[i];
+    }
+    return NULL;
+}
+
+/* Splits argv[*i] into flag and value (from "=" or the next argument). */
+static sfn_rc next_flag(int argc, char **argv, int *i, const char **flag,
+                        size_t *flag_len, const char **value, sfn_error *err)
+{
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2))
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "unexpected argument '%s'", a);
+    const char *eq = strchr(a, '=');
+    *flag = a;
+    *flag_len = eq ? (size_t)(eq - a) : strlen(a);
+    if (eq) {
+        *value = eq + 1;
+        return SFN_OK;
+    }
+    if (*i + 1 >= argc)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "option '%s' needs a value", a);
+    *value = argv[++*i];
+    return SFN_OK;
+}
+
+static bool is_flag(const char *flag, size_t len, const char *name)
+{
+    return strlen(name) == len && !strncmp(flag, name, len);
+}
+
+static sfn_rc apply_flags(sfn_config *c, int argc, char **argv,
+                          sfn_error *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *flag = NULL, *value = NULL;
+        size_t len = 0;
+        sfn_rc rc = next_flag(argc, argv, &i, &flag, &len, &value, err);
+        if (rc != SFN_OK)
+            return rc;
+        if (is_flag(flag, len, "--config"))
+            continue;
+        const setting *s = find_flag(flag, len);
+        if (!s)
+            return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                                 "unknown option '%.*s'", (int)len, flag);
+        char src[128];
+        snprintf(src, sizeof src, "%.*s", (int)len, flag);
+        if ((rc = sfn_config_set(c, s->key, value, src, err)) != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+/* --config FILE from argv (the last one wins), else NULL. */
+static const char *flag_config(int argc, char **argv, bool *help)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            *help = true;
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strncmp(argv[i], "--config=", 9))
+            path = argv[i] + 9;
+    }
+    return path;
+}
+
+sfn_rc sfn_config_load(sfn_config *c, int argc, char **argv,
+                       sfn_config_getenv getenv_fn, bool *help,
+                       sfn_error *err)
+{
+    *help = false;
+    sfn_rc rc = sfn_config_defaults(c, err);
+    if (rc != SFN_OK)
+        return rc;
+    const char *file = flag_config(argc, argv, help);
+    if (*help)
+        return SFN_OK;
+    if (!file)
+        file = getenv_fn("STEPD_CONFIG");
+    if (file && *file && (rc = sfn_config_apply_file(c, file, err)) != SFN_OK)
+        return rc;
+    if ((rc = sfn_config_apply_env(c, getenv_fn, err)) != SFN_OK)
+        return rc;
+    if ((rc = apply_flags(c, argc, argv, err)) != SFN_OK)
+        return rc;
+    return sfn_config_validate(c, err);
+}
+
+/* ---- validation ---------------------------------------------------- */
+
+sfn_rc sfn_config_listen_addr(const sfn_config *c, char **host, int *port,
+                              sfn_error *err)
+{
+    const char *l = c->listen;
+    const char *colon = strrchr(l, ':');
+    const char *h = l, *h_end = colon;
+    if (l[0] == '[') {
+        const char *close = strchr(l, ']');
+        if (!close || close[1] != ':')
+            colon = NULL;
+        h = l + 1;
+        h_end = close;
+    }
+    char *end = NULL;
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || h_end <= h || !colon[1] || *end || p < 1 || p > 65535)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "listen: '%s' is not HOST:PORT with a port in "
+                             "1..65535",
+                             l);
+    *host = strndup(h, (size_t)(h_end - h));
+    if (!*host)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    *port = (int)p;
+    return SFN_OK;
+}
+
+static bool all_chars(const char *s, const char *allowed_extra, bool digits,
+                      bool lower)
+{
+    if (!*s)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!((digits && isdigit(*p)) || (lower && islower(*p)) ||
+              strchr(allowed_extra, *p)))
+            return false;
+    return true;
+}
+
+sfn_rc sfn_config_validate(const sfn_config *c, sfn_error *err)
+{
+    char *host = NULL;
+    int port = 0;
+    sfn_rc rc = sfn_config_listen_addr(c, &host, &port, err);
+    free(host);
+    if (rc != SFN_OK)
+        return rc;
+    if (strlen(c->account) != 12 || !all_chars(c->account, "", true, false))
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "account: '%s' is not 12 digits", c->account);
+    if (!all_chars(c->region, "-", true, true))
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "region: '%s' is not a region name such as "
+                             "us-east-1",
+                             c->region);
+    if (c->auth_token && strlen(c->auth_token) < 8)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "auth.token: must be at least 8 characters");
+    if (c->limits.per_ip_connections > c->limits.max_connections)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "limits.per_ip_connections: %lld is above "
+                             "limits.max_connections (%lld)",
+                             (long long)c->limits.per_ip_connections,
+                             (long long)c->limits.max_connections);
+    return SFN_OK;
+}
+
+void sfn_config_free(sfn_config *c)
+{
+    if (!c)
+        return;
+    free(c->listen);
+    free(c->db);
+    free(c->region);
+    free(c->account);
+    free(c->auth_token);
+    free(c->config_file);
+    free_keys(c);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,480 @@
+/* server.c: stepd serve's HTTP transport (sfn_server.h) on libmicrohttpd.
+ * The access handler runs several times per request: first with the
+ * headers (we pick the body cap and reject a too-long Content-Length at
+ * once), then once per body chunk (accumulated up to the cap, the rest
+ * discarded), then a last time to dispatch and queue the response.  The
+ * dialect handlers never touch sockets. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sfn_rest.h"
+#include "sfn_server.h"
+
+struct sfn_server {
+    struct MHD_Daemon *daemon;
+    sfn_server_opts o;
+    sfn_aws_key *keys;
+    sfn_aws_auth auth;
+    bool loopback;
+    bool quiesced;
+};
+
+/* Bodies past this many bytes beyond their cap close the connection
+ * instead of being read and discarded. */
+#define DRAIN_MAX ((size_t)8 << 20)
+
+typedef struct {
+    struct timespec t0;
+    char *body;
+    size_t len, alloc, cap, discarded;
+    bool too_large;
+    bool aws;
+} req_ctx;
+
+/* ---- body caps ------------------------------------------------------- */
+
+static bool definition_action(const char *target)
+{
+    const char *dot = target ? strrchr(target, '.') : NULL;
+    const char *a = dot ? dot + 1 : target;
+    return a && (!strcmp(a, "CreateStateMachine") ||
+                 !strcmp(a, "UpdateStateMachine") ||
+                 !strcmp(a, "ValidateStateMachineDefinition") ||
+                 !strcmp(a, "TestState"));
+}
+
+size_t sfn_server_body_cap(const sfn_config *cfg, const char *method,
+                           const char *path, const char *amz_target)
+{
+    size_t def = (size_t)cfg->limits.definition_bytes;
+    if (amz_target && !strcmp(path, "/"))
+        /* JSON string escaping can double a definition; the service checks
+         * the exact limit on the decoded text */
+        return definition_action(amz_target) ? 2 * def + 65536
+                                             : (size_t)cfg->limits
+                                                   .request_body_bytes;
+    if ((!strcmp(method, "PUT") && !strncmp(path, "/v1/state-machines/", 19)) ||
+        !strcmp(path, "/v1/validate"))
+        return def;
+    size_t n = strlen(path);
+    if (!strcmp(method, "POST") && n > 11 &&
+        !strcmp(path + n - 11, "/executions"))
+        return (size_t)cfg->limits.payload_bytes;
+    return (size_t)cfg->limits.request_body_bytes;
+}
+
+/* ---- request plumbing ------------------------------------------------ */
+
+static const char *lookup_header(void *ud, const char *name)
+{
+    return MHD_lookup_connection_value(ud, MHD_HEADER_KIND, name);
+}
+
+static const char *lookup_query(void *ud, const char *name)
+{
+    return MHD_lookup_connection_value(ud, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void remote_addr(struct MHD_Connection *conn, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    buf[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    char host[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)ci->client_addr;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+        snprintf(buf, size, "%s:%d", host, port);
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)ci->client_addr;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+        snprintf(buf, size, "[%s]:%d", host, port);
+    }
+}
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void too_large(const req_ctx *rc, sfn_http_resp *resp)
+{
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "the request body exceeds the limit of %zu bytes", rc->cap);
+    snprintf(resp->route, sizeof resp->route, "body too large");
+    if (!rc->aws) {
+        sfn_rest_error(resp, 413, "PayloadTooLarge", msg,
+                       json_pack("{s:I}", "limitBytes", (json_int_t)rc->cap));
+        return;
+    }
+    /* AWS answers oversized requests with a 400 ValidationException, which
+     * SDKs parse; a 413 would surface as an unknown error */
+    json_t *o = json_pack("{s:s, s:s}", "__type", "ValidationException",
+                          "message", msg);
+    sfn_http_resp_json(resp, 400, o ? json_dumps(o, JSON_COMPACT) : NULL,
+                       "application/x-amz-json-1.0");
+    json_decref(o);
+    sfn_http_resp_header(resp, "x-amzn-ErrorType", "ValidationException");
+}
+
+static void json_text(sfn_http_resp *resp, int status, const char *text)
+{
+    sfn_http_resp_json(resp, status, strdup(text), "application/json");
+}
+
+static void metrics(sfn_server *s, const sfn_http_req *req,
+                    sfn_http_resp *resp)
+{
+    snprintf(resp->route, sizeof resp->route, "GET /metrics");
+    if (!sfn_rest_authorized(s->o.cfg->auth_token, req, resp))
+        return;
+    char *text = sfn_metrics_render(s->o.metrics, s->o.svc);
+    sfn_http_resp_json(resp, text ? 200 : 500,
+                       text ? text
+                            : strdup("{\"error\":\"InternalFailure\","
+                                     "\"message\":\"out of memory\"}"),
+                       text ? "text/plain; version=0.0.4; charset=utf-8"
+                            : "application/json");
+}
+
+static void not_found(const sfn_http_req *req, sfn_http_resp *resp)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, "no route for %s %.200s", req->method,
+             req->path);
+    snprintf(resp->route, sizeof resp->route, "not found");
+    sfn_rest_error(resp, 404, "NotFound", msg, NULL);
+}
+
+static void dispatch(sfn_server *s, const req_ctx *rc, const sfn_http_req *req,
+                     sfn_http_resp *resp)
+{
+    const char *target = req->header(req->ud, "X-Amz-Target");
+    if (rc->too_large)
+        too_large(rc, resp);
+    else if (!strcmp(req->path, "/healthz")) {
+        snprintf(resp->route, sizeof resp->route, "GET /healthz");
+        json_text(resp, 200, "{\"status\":\"ok\"}");
+    } else if (!strcmp(req->path, "/metrics"))
+        metrics(s, req, resp);
+    else if (!strcmp(req->path, "/") && !strcmp(req->method, "POST") &&
+             target) {
+        sfn_aws_protocol_handle(s->o.svc, &s->auth, req, resp);
+        if (!resp->route[0])
+            snprintf(resp->route, sizeof resp->route, "POST /");
+    } else if (!strcmp(req->path, "/v1") || !strncmp(req->path, "/v1/", 4)) {
+        snprintf(resp->route, sizeof resp->route, "/v1 unauthorized");
+        if (sfn_rest_authorized(s->o.cfg->auth_token, req, resp)) {
+            resp->route[0] = '\0';
+            sfn_rest_handle(s->o.svc, req, resp);
+        }
+    } else
+        not_found(req, resp);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn,
+                                  sfn_http_resp *r)
+{
+    struct MHD_Response *mr =
+        r->body ? MHD_create_response_from_buffer(r->body_len, r->body,
+                                                  MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, NULL,
+                                                  MHD_RESPMEM_PERSISTENT);
+    if (!mr)
+        return MHD_NO;
+    r->body = NULL; /* the response owns it now */
+    if (r->status != 204 && r->content_type)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                r->content_type);
+    for (int i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(mr, r->header_names[i], r->header_values[i]);
+    enum MHD_Result ok =
+        MHD_queue_response(conn, (unsigned)(r->status ? r->status : 500), mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
+static void log_request(sfn_server *s, const sfn_http_req *req,
+                        const sfn_http_resp *resp, double secs)
+{
+    sfn_log_level lv = resp->status >= 500 ? SFN_LOG_ERROR : SFN_LOG_INFO;
+    if (!sfn_log_enabled(s->o.log, lv))
+        return;
+    sfn_log_field f[] = {
+        {"method", req->method, 0},
+        {"route", resp->route[0] ? resp->route : req->path, 0},
+        {"status", NULL, resp->status},
+        {"latency_us", NULL, (int64_t)(secs * 1e6)},
+        {"remote", req->remote_addr, 0},
+    };
+    sfn_log_write(s->o.log, lv, resp->exec_arn, f, 5, "request");
+}
+
+static enum MHD_Result finish(sfn_server *s, struct MHD_Connection *conn,
+                              req_ctx *rc, const char *method,
+                              const char *url)
+{
+    char remote[64];
+    remote_addr(conn, remote, sizeof remote);
+    sfn_http_req req = {.method = method,
+                        .path = url,
+                        .body = rc->body ? rc->body : "",
+                        .body_len = rc->len,
+                        .header = lookup_header,
+                        .query = lookup_query,
+                        .ud = conn,
+                        .remote_addr = remote};
+    sfn_http_resp resp;
+    memset(&resp, 0, sizeof resp);
+    dispatch(s, rc, &req, &resp);
+    if (!resp.status)
+        json_text(&resp, 500,
+                  "{\"error\":\"InternalFailure\",\"message\":\"no "
+                  "response\"}");
+    double secs = since(&rc->t0);
+    sfn_metrics_observe(s->o.metrics, resp.route[0] ? resp.route : "other",
+                        resp.status, secs);
+    log_request(s, &req, &resp, secs);
+    enum MHD_Result ok = send_resp(conn, &resp);
+    sfn_http_resp_free(&resp);
+    return ok;
+}
+
+/* Appends a body chunk, or counts it as discarded past the cap. */
+static bool take_chunk(req_ctx *rc, const char *data, size_t n)
+{
+    if (rc->too_large || rc->len + n > rc->cap) {
+        rc->too_large = true;
+        rc->discarded += n;
+        return rc->discarded <= DRAIN_MAX;
+    }
+    if (rc->len + n + 1 > rc->alloc) {
+        size_t want = rc->alloc ? rc->alloc : 4096;
+        while (want < rc->len + n + 1)
+            want *= 2;
+        if (want > rc->cap + 1)
+            want = rc->cap + 1;
+        char *b = realloc(rc->body, want);
+        if (!b)
+            return false;
+        rc->body = b;
+        rc->alloc = want;
+    }
+    memcpy(rc->body + rc->len, data, n);
+    rc->len += n;
+    rc->body[rc->len] = '\0';
+    return true;
+}
+
+static req_ctx *begin(sfn_server *s, struct MHD_Connection *conn,
+                      const char *method, const char *url)
+{
+    req_ctx *rc = calloc(1, sizeof *rc);
+    if (!rc)
+        return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &rc->t0);
+    const char *target =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
+    rc->aws = target && !strcmp(url, "/");
+    rc->cap = sfn_server_body_cap(s->o.cfg, method, url, target);
+    const char *cl = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > rc->cap)
+        rc->too_large = true;
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    sfn_server *s = cls;
+    req_ctx *rc = *con_cls;
+    if (!rc) {
+        if (!(rc = begin(s, conn, method, url)))
+            return MHD_NO;
+        *con_cls = rc;
+        /* answering before the body is read also skips 100-continue */
+        return rc->too_large ? finish(s, conn, rc, method, url) : MHD_YES;
+    }
+    if (*upload_data_size) {
+        bool keep = take_chunk(rc, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return keep ? MHD_YES : MHD_NO;
+    }
+    return finish(s, conn, rc, method, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    req_ctx *rc = *con_cls;
+    if (rc) {
+        free(rc->body);
+        free(rc);
+        *con_cls = NULL;
+    }
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    sfn_server *s = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    sfn_log_write(s->o.log, SFN_LOG_WARN, NULL, NULL, 0, "http: %s", msg);
+}
+
+/* ---- start and stop --------------------------------------------------- */
+
+static sfn_rc resolve(const sfn_config *cfg, struct sockaddr_storage *ss,
+                      socklen_t *ss_len, sfn_error *err)
+{
+    char *host = NULL, port_s[16];
+    int port = 0;
+    sfn_rc rc = sfn_config_listen_addr(cfg, &host, &port, err);
+    if (rc != SFN_OK)
+        return rc;
+    snprintf(port_s, sizeof port_s, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host, port_s, &hints, &ai);
+    if (gai || !ai) {
+        rc = sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                           "listen: cannot resolve '%s': %s", host,
+                           gai_strerror(gai));
+        free(host);
+        return rc;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *ss_len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    free(host);
+    return SFN_OK;
+}
+
+static bool loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)ss;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    const struct sockaddr_in6 *a = (const void *)ss;
+    return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+}
+
+static void setup_auth(sfn_server *s)
+{
+    const sfn_config *c = s->o.cfg;
+    if (!c->n_aws_keys)
+        return;
+    s->keys = calloc(c->n_aws_keys, sizeof *s->keys);
+    if (!s->keys)
+        return;
+    for (size_t i = 0; i < c->n_aws_keys; i++)
+        s->keys[i] = (sfn_aws_key){c->aws_keys[i].access_key_id,
+                                   c->aws_keys[i].secret_access_key};
+    s->auth.keys = s->keys;
+    s->auth.n_keys = c->n_aws_keys;
+}
+
+sfn_server *sfn_server_start(const sfn_server_opts *opts, sfn_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t ss_len = 0;
+    memset(&ss, 0, sizeof ss);
+    if (resolve(opts->cfg, &ss, &ss_len, err) != SFN_OK)
+        return NULL;
+    sfn_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+        return NULL;
+    }
+    s->o = *opts;
+    s->loopback = loopback(&ss);
+    setup_auth(s);
+    const sfn_config *c = opts->cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG |
+                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    unsigned pool = (unsigned)c->threads;
+    /* one thread per connection lets a blocked StartExecution wait for its
+     * group commit without holding up other connections */
+    flags |= pool ? MHD_USE_EPOLL : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_error, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)c->limits.connection_timeout_seconds,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->limits.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)c->limits.per_ip_connections,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        sfn_error_set(err, SFN_EIO, NULL, -1,
+                      "cannot listen on %s (in use, or not an address of "
+                      "this machine?)",
+                      c->listen);
+        free(s->keys);
+        free(s);
+        return NULL;
+    }
+    (void)ss_len;
+    return s;
+}
+
+bool sfn_server_is_loopback(const sfn_server *s)
+{
+    return s && s->loopback;
+}
+
+void sfn_server_quiesce(sfn_server *s)
+{
+    if (!s || s->quiesced)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    s->quiesced = true;
+}
+
+void sfn_server_stop(sfn_server *s)
+{
+    if (!s)
+        return;
+    sfn_server_quiesce(s);
+    MHD_stop_daemon(s->daemon);
+    free(s->keys);
+    free(s);
+}

@@ -1,0 +1,983 @@
+/* test_server.c: `stepd serve` end to end: starts the real binary (env
+ * STEPD) on a free loopback port and drives the REST dialect, the limits,
+ * bearer auth, /metrics and graceful shutdown over HTTP with libcurl.
+ * Waiting is always polling against a deadline. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- processes and ports ----------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int port;
+    char dir[64], db[128], log[128];
+} server;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A short pause between polls (the deadline bounds the loop, not this). */
+static void poll_pause(void)
+{
+    poll(NULL, 0, 20);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ---- HTTP with libcurl ------------------------------------------------- */
+
+typedef struct {
+    long status;
+    char *body;
+    size_t len;
+    char location[512], www_auth[128], content_type[128];
+    json_t *json; /* the body parsed, or NULL */
+} reply;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    reply *r = ud;
+    char *b = realloc(r->body, r->len + sz * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->len, p, sz * n);
+    r->body = b;
+    r->len += sz * n;
+    b[r->len] = '\0';
+    return sz * n;
+}
+
+static void header_value(const char *line, size_t n, const char *name,
+                         char *out, size_t size)
+{
+    size_t k = strlen(name);
+    if (n <= k || strncasecmp(line, name, k))
+        return;
+    const char *v = line + k;
+    while (*v == ' ')
+        v++;
+    size_t m = n - (size_t)(v - line);
+    while (m && (v[m - 1] == '\r' || v[m - 1] == '\n'))
+        m--;
+    snprintf(out, size, "%.*s", (int)m, v);
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    reply *r = ud;
+    header_value(p, sz * n, "Location:", r->location, sizeof r->location);
+    header_value(p, sz * n, "WWW-Authenticate:", r->www_auth,
+                 sizeof r->www_auth);
+    header_value(p, sz * n, "Content-Type:", r->content_type,
+                 sizeof r->content_type);
+    return sz * n;
+}
+
+static void reply_free(reply *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* One request; extra headers are "Name: value" strings, NULL-terminated. */
+static reply http_h(const server *s, const char *method, const char *path,
+                    const char *body, size_t body_len,
+                    const char *const *headers)
+{
+    reply r;
+    memset(&r, 0, sizeof r);
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, path);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
+    for (int i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)body_len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        r.status = -1;
+    else
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    if (r.body)
+        r.json = json_loads(r.body, JSON_DECODE_ANY, NULL);
+    return r;
+}
+
+static const char *const json_ct[] = {"Content-Type: application/json",
+                                      NULL};
+
+static reply http(const server *s, const char *method, const char *path,
+                  const char *body)
+{
+    return http_h(s, method, path, body, body ? strlen(body) : 0, json_ct);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* ---- the server process ------------------------------------------------- */
+
+static void spawn(server *s, const char *const *extra, const char *token)
+{
+    const char *bin = getenv("STEPD");
+    assert_non_null(bin);
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    char *argv[32] = {(char *)bin,    "serve",      "--listen",
+                      listen,         "--db",       s->db,
+                      "--log-level", "info"};
+    int n = 8;
+    for (int i = 0; extra && extra[i]; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        FILE *f = freopen(s->log, "a", stderr);
+        (void)f;
+        if (token)
+            setenv("STEPD_TOKEN", token, 1);
+        else
+            unsetenv("STEPD_TOKEN");
+        execv(bin, argv);
+        _exit(127);
+    }
+}
+
+static bool healthy(const server *s)
+{
+    reply r = http_h(s, "GET", "/healthz", NULL, 0, NULL);
+    bool ok = r.status == 200 && r.json &&
+              !strcmp(jstr(r.json, "status") ? jstr(r.json, "status") : "",
+                      "ok");
+    reply_free(&r);
+    return ok;
+}
+
+static void wait_healthy(server *s)
+{
+    int64_t deadline = now_ms() + 15000;
+    while (!healthy(s)) {
+        int st;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid)
+            fail_msg("stepd serve exited early (see %s)", s->log);
+        if (now_ms() > deadline)
+            fail_msg("stepd serve did not answer /healthz (see %s)", s->log);
+        poll_pause();
+    }
+}
+
+static void start_server(server *s, const char *const *extra,
+                         const char *token)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/stepd-test-server-XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->db, sizeof s->db, "%s/stepd.db", s->dir);
+    snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
+    s->port = free_port();
+    spawn(s, extra, token);
+    wait_healthy(s);
+}
+
+/* SIGTERM and wait; returns the exit status (-1 when killed by a signal). */
+static int stop_server(server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int64_t deadline = now_ms() + 20000;
+    int st = 0;
+    for (;;) {
+        pid_t p = waitpid(s->pid, &st, WNOHANG);
+        if (p == s->pid)
+            break;
+        if (now_ms() > deadline) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &st, 0);
+            break;
+        }
+        poll_pause();
+    }
+    s->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void remove_dir(server *s)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
+/* ---- shared server and helpers ----------------------------------------- */
+
+static server shared;
+
+static const char hello_def[] =
+    "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+    "\"Result\":{\"greeting\":\"hi\"},\"ResultPath\":\"$.out\","
+    "\"End\":true}}}";
+static const char wait_def[] =
+    "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+    "\"Seconds\":3600,\"End\":true}}}";
+
+static void put_machine(const server *s, const char *name, const char *def)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/state-machines/%s", name);
+    reply r = http(s, "PUT", path, def);
+    if (r.status != 201 && r.status != 200)
+        fail_msg("PUT %s: %ld %s", path, r.status, r.body);
+    reply_free(&r);
+}
+
+/* Starts an execution; returns its Location (malloc'd). */
+static char *start(const server *s, const char *machine, const char *name,
+                   const char *input)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v1/state-machines/%s/executions%s%s",
+             machine, name ? "?name=" : "", name ? name : "");
+    reply r = http(s, "POST", path, input);
+    if (r.status != 201)
+        fail_msg("POST %s: %ld %s", path, r.status, r.body);
+    char *loc = strdup(r.location);
+    reply_free(&r);
+    return loc;
+}
+
+/* Polls GET location until the status is not RUNNING; returns the body. */
+static json_t *wait_done(const server *s, const char *location)
+{
+    int64_t deadline = now_ms() + 20000;
+    for (;;) {
+        reply r = http(s, "GET", location, NULL);
+        assert_int_equal(r.status, 200);
+        const char *st = jstr(r.json, "status");
+        assert_non_null(st);
+        if (strcmp(st, "RUNNING")) {
+            json_t *j = json_incref(r.json);
+            reply_free(&r);
+            return j;
+        }
+        reply_free(&r);
+        if (now_ms() > deadline)
+            fail_msg("%s still RUNNING", location);
+        poll_pause();
+    }
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    start_server(&shared, NULL, NULL);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    int st = stop_server(&shared);
+    remove_dir(&shared);
+    curl_global_cleanup();
+    return st == 0 ? 0 : -1;
+}
+
+/* ---- machines ------------------------------------------------------------ */
+
+static void test_put_creates_then_updates(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "PUT", "/v1/state-machines/put-me", hello_def);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.location, "/v1/state-machines/put-me");
+    assert_string_equal(jstr(r.json, "name"), "put-me");
+    assert_string_equal(jstr(r.json, "stateMachineArn"),
+                        "arn:aws:states:us-east-1:123456789012:"
+                        "stateMachine:put-me");
+    /* the definition comes back as JSON, the date as ISO 8601 */
+    assert_string_equal(
+        jstr(json_object_get(r.json, "definition"), "StartAt"), "A");
+    const char *created = jstr(r.json, "creationDate");
+    assert_non_null(created);
+    assert_int_equal(strlen(created), 24);
+    assert_int_equal(created[strlen(created) - 1], 'Z');
+    reply_free(&r);
+    r = http(&shared, "PUT", "/v1/state-machines/put-me", wait_def);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(
+        jstr(json_object_get(r.json, "definition"), "StartAt"), "W");
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/state-machines/put-me", NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "type"), "STANDARD");
+    reply_free(&r);
+}
+
+static void test_list_machines(void **state)
+{
+    (void)state;
+    put_machine(&shared, "listed-a", hello_def);
+    put_machine(&shared, "listed-b", hello_def);
+    reply r = http(&shared, "GET", "/v1/state-machines?limit=1000", NULL);
+    assert_int_equal(r.status, 200);
+    json_t *arr = json_object_get(r.json, "stateMachines");
+    assert_true(json_is_array(arr));
+    int found = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(arr, i, m) {
+        const char *n = jstr(m, "name");
+        found += n && (!strcmp(n, "listed-a") || !strcmp(n, "listed-b"));
+    }
+    assert_int_equal(found, 2);
+    reply_free(&r);
+}
+
+static void test_invalid_definition_has_diagnostics(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "PUT", "/v1/state-machines/broken",
+                   "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+                   "\"Next\":\"Nowhere\"}}}");
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "error"), "InvalidDefinition");
+    assert_non_null(jstr(r.json, "message"));
+    json_t *d = json_object_get(r.json, "details");
+    assert_true(json_is_array(d));
+    assert_true(json_array_size(d) >= 1);
+    assert_string_equal(jstr(json_array_get(d, 0), "code"),
+                        "MISSING_TRANSITION_TARGET");
+    reply_free(&r);
+    /* not stored */
+    r = http(&shared, "GET", "/v1/state-machines/broken", NULL);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(jstr(r.json, "error"), "StateMachineDoesNotExist");
+    reply_free(&r);
+}
+
+static void test_invalid_json_definition(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "PUT", "/v1/state-machines/notjson", "{oops");
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "error"), "InvalidDefinition");
+    reply_free(&r);
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "POST", "/v1/validate", hello_def);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "result"), "OK");
+    reply_free(&r);
+    r = http(&shared, "POST", "/v1/validate",
+             "{\"StartAt\":\"A\",\"States\":{}}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "result"), "FAIL");
+    assert_true(json_array_size(json_object_get(r.json, "diagnostics")) > 0);
+    reply_free(&r);
+}
+
+static void test_delete_machine(void **state)
+{
+    (void)state;
+    put_machine(&shared, "doomed", hello_def);
+    reply r = http(&shared, "DELETE", "/v1/state-machines/doomed", NULL);
+    assert_int_equal(r.status, 204);
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/state-machines/doomed", NULL);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(jstr(r.json, "error"), "StateMachineDoesNotExist");
+    reply_free(&r);
+    r = http(&shared, "DELETE", "/v1/state-machines/doomed", NULL);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+}
+
+/* ---- executions ---------------------------------------------------------- */
+
+static void test_execution_runs_to_success(void **state)
+{
+    (void)state;
+    put_machine(&shared, "hello", hello_def);
+    reply r = http(&shared, "POST", "/v1/state-machines/hello/executions"
+                                    "?name=first",
+                   "{\"x\":1}");
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.location, "/v1/executions/hello:first");
+    assert_string_equal(jstr(r.json, "executionArn"),
+                        "arn:aws:states:us-east-1:123456789012:"
+                        "execution:hello:first");
+    assert_string_equal(jstr(r.json, "id"), "hello:first");
+    reply_free(&r);
+    json_t *x = wait_done(&shared, "/v1/executions/hello:first");
+    assert_string_equal(jstr(x, "status"), "SUCCEEDED");
+    /* input and output are JSON values, not strings */
+    json_t *want = json_loads("{\"x\":1,\"out\":{\"greeting\":\"hi\"}}", 0,
+                              NULL);
+    assert_true(json_equal(json_object_get(x, "output"), want));
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(x, "input"), "x")),
+                     1);
+    assert_non_null(jstr(x, "stopDate"));
+    json_decref(want);
+    json_decref(x);
+}
+
+static void test_execution_by_arn(void **state)
+{
+    (void)state;
+    put_machine(&shared, "hello", hello_def);
+    char *loc = start(&shared, "hello", "by-arn", "{}");
+    json_decref(wait_done(&shared, loc));
+    free(loc);
+    reply r = http(&shared, "GET",
+                   "/v1/executions/arn%3Aaws%3Astates%3Aus-east-1%3A"
+                   "123456789012%3Aexecution%3Ahello%3Aby-arn",
+                   NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "name"), "by-arn");
+    reply_free(&r);
+}
+
+static void test_history_pages(void **state)
+{
+    (void)state;
+    put_machine(&shared, "hello", hello_def);
+    char *loc = start(&shared, "hello", "paged", "{}");
+    json_decref(wait_done(&shared, loc));
+    free(loc);
+    const char *want[] = {"ExecutionStarted", "PassStateEntered",
+                          "PassStateExited", "ExecutionSucceeded"};
+    reply r = http(&shared, "GET",
+                   "/v1/executions/hello:paged/history?limit=3", NULL);
+    assert_int_equal(r.status, 200);
+    json_t *ev = json_object_get(r.json, "events");
+    assert_int_equal(json_array_size(ev), 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(jstr(json_array_get(ev, (size_t)i), "type"),
+                            want[i]);
+    const char *ts = jstr(json_array_get(ev, 0), "timestamp");
+    assert_non_null(ts);
+    assert_int_equal(ts[strlen(ts) - 1], 'Z');
+    const char *cursor = jstr(r.json, "nextCursor");
+    assert_non_null(cursor);
+    char path[2048];
+    char *esc = curl_easy_escape(NULL, cursor, 0);
+    snprintf(path, sizeof path,
+             "/v1/executions/hello:paged/history?limit=3&cursor=%s", esc);
+    curl_free(esc);
+    reply r2 = http(&shared, "GET", path, NULL);
+    assert_int_equal(r2.status, 200);
+    json_t *ev2 = json_object_get(r2.json, "events");
+    assert_int_equal(json_array_size(ev2), 1);
+    assert_string_equal(jstr(json_array_get(ev2, 0), "type"), want[3]);
+    assert_null(json_object_get(r2.json, "nextCursor"));
+    reply_free(&r2);
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/executions/hello:paged/history?reverse=true",
+             NULL);
+    assert_int_equal(r.status, 200);
+    ev = json_object_get(r.json, "events");
+    assert_int_equal(json_array_size(ev), 4);
+    assert_string_equal(jstr(json_array_get(ev, 0), "type"),
+                        "ExecutionSucceeded");
+    reply_free(&r);
+}
+
+static void test_list_executions_filters_and_cursor(void **state)
+{
+    (void)state;
+    put_machine(&shared, "lister", hello_def);
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "l%d", i);
+        char *loc = start(&shared, "lister", name, "{}");
+        json_decref(wait_done(&shared, loc));
+        free(loc);
+    }
+    reply r = http(&shared, "GET",
+                   "/v1/executions?stateMachine=lister&status=succeeded"
+                   "&limit=2",
+                   NULL);
+    assert_int_equal(r.status, 200);
+    json_t *ex = json_object_get(r.json, "executions");
+    assert_int_equal(json_array_size(ex), 2);
+    assert_string_equal(jstr(json_array_get(ex, 0), "status"), "SUCCEEDED");
+    assert_non_null(jstr(json_array_get(ex, 0), "id"));
+    const char *cursor = jstr(r.json, "nextCursor");
+    assert_non_null(cursor);
+    char path[2048];
+    char *esc = curl_easy_escape(NULL, cursor, 0);
+    snprintf(path, sizeof path,
+             "/v1/executions?stateMachine=lister&status=SUCCEEDED&limit=2"
+             "&cursor=%s",
+             esc);
+    curl_free(esc);
+    reply r2 = http(&shared, "GET", path, NULL);
+    assert_int_equal(r2.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r2.json, "executions")),
+                     1);
+    reply_free(&r2);
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/executions?stateMachine=lister&status=RUNNING",
+             NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "executions")),
+                     0);
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/executions", NULL);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "error"), "ValidationException");
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/executions?stateMachine=lister&limit=zero",
+             NULL);
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+}
+
+static void test_stop_waiting_execution(void **state)
+{
+    (void)state;
+    put_machine(&shared, "waiter", wait_def);
+    char *loc = start(&shared, "waiter", "stopme", "{}");
+    reply r = http(&shared, "GET", loc, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "status"), "RUNNING");
+    reply_free(&r);
+    char path[600];
+    snprintf(path, sizeof path, "%s/stop", loc);
+    r = http(&shared, "POST", path,
+             "{\"error\":\"Manual\",\"cause\":\"test\",\"extra\":1}");
+    assert_int_equal(r.status, 200);
+    assert_non_null(jstr(r.json, "stopDate"));
+    reply_free(&r);
+    json_t *x = wait_done(&shared, loc);
+    assert_string_equal(jstr(x, "status"), "ABORTED");
+    assert_string_equal(jstr(x, "error"), "Manual");
+    json_decref(x);
+    snprintf(path, sizeof path, "%s/history?reverse=true&limit=1", loc);
+    r = http(&shared, "GET", path, NULL);
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(r.json, "events"), 0), "type"),
+        "ExecutionAborted");
+    reply_free(&r);
+    free(loc);
+}
+
+static void test_unknown_execution(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "GET", "/v1/executions/hello:never", NULL);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(jstr(r.json, "error"), "ExecutionDoesNotExist");
+    reply_free(&r);
+    r = http(&shared, "GET", "/v1/executions/plainname", NULL);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "error"), "InvalidArn");
+    reply_free(&r);
+}
+
+static void test_start_unknown_machine(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "POST", "/v1/state-machines/ghost/executions",
+                   "{}");
+    assert_int_equal(r.status, 404);
+    assert_string_equal(jstr(r.json, "error"), "StateMachineDoesNotExist");
+    reply_free(&r);
+}
+
+static void test_duplicate_name_conflicts(void **state)
+{
+    (void)state;
+    put_machine(&shared, "waiter", wait_def);
+    char *loc = start(&shared, "waiter", "dup", "{\"a\":1}");
+    free(loc);
+    reply r = http(&shared, "POST",
+                   "/v1/state-machines/waiter/executions?name=dup",
+                   "{\"a\":2}");
+    assert_int_equal(r.status, 409);
+    assert_string_equal(jstr(r.json, "error"), "ExecutionAlreadyExists");
+    reply_free(&r);
+    r = http(&shared, "POST", "/v1/executions/waiter:dup/stop", NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+/* ---- hardening ------------------------------------------------------------ */
+
+static void test_bad_json_input(void **state)
+{
+    (void)state;
+    put_machine(&shared, "hello", hello_def);
+    reply r = http(&shared, "POST", "/v1/state-machines/hello/executions",
+                   "{\"x\": oops}");
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "error"), "InvalidExecutionInput");
+    assert_non_null(strstr(jstr(r.json, "message"), "not valid JSON"));
+    reply_free(&r);
+}
+
+static void test_wrong_content_type(void **state)
+{
+    (void)state;
+    const char *const h[] = {"Content-Type: text/plain", NULL};
+    reply r = http_h(&shared, "PUT", "/v1/state-machines/typed", hello_def,
+                     strlen(hello_def), h);
+    assert_int_equal(r.status, 415);
+    assert_string_equal(jstr(r.json, "error"), "UnsupportedMediaType");
+    reply_free(&r);
+    const char *const form[] = {
+        "Content-Type: application/x-www-form-urlencoded", NULL};
+    r = http_h(&shared, "POST", "/v1/state-machines/hello/executions", "{}",
+               2, form);
+    assert_int_equal(r.status, 415);
+    reply_free(&r);
+}
+
+static void test_oversized_rest_body_413(void **state)
+{
+    (void)state;
+    size_t n = 300 * 1024;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    reply r = http(&shared, "POST", "/v1/state-machines/hello/executions",
+                   big);
+    assert_int_equal(r.status, 413);
+    assert_string_equal(jstr(r.json, "error"), "PayloadTooLarge");
+    reply_free(&r);
+    /* chunked: no Content-Length, the cap applies while reading */
+    const char *const chunked[] = {"Content-Type: application/json",
+                                   "Transfer-Encoding: chunked", NULL};
+    r = http_h(&shared, "POST", "/v1/state-machines/hello/executions", big, n,
+               chunked);
+    assert_int_equal(r.status, 413);
+    reply_free(&r);
+    free(big);
+    /* the server is still fine */
+    assert_true(healthy(&shared));
+}
+
+static void test_oversized_aws_body_400(void **state)
+{
+    (void)state;
+    size_t n = 700 * 1024;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    const char *const h[] = {"Content-Type: application/x-amz-json-1.0",
+                             "X-Amz-Target: AWSStepFunctions.StartExecution",
+                             NULL};
+    reply r = http_h(&shared, "POST", "/", big, n, h);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(jstr(r.json, "__type"), "ValidationException");
+    reply_free(&r);
+    free(big);
+}
+
+static void test_aws_protocol_dispatch(void **state)
+{
+    (void)state;
+    const char *const h[] = {"Content-Type: application/x-amz-json-1.0",
+                             "X-Amz-Target: AWSStepFunctions.ListStateMachines",
+                             NULL};
+    reply r = http_h(&shared, "POST", "/", "{}", 2, h);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_array(json_object_get(r.json, "stateMachines")));
+    reply_free(&r);
+}
+
+static void test_unknown_routes_404(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/nope", "/v1/nope", "/v1", "/"};
+    for (int i = 0; i < 4; i++) {
+        reply r = http(&shared, "GET", paths[i], NULL);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(jstr(r.json, "error"), "NotFound");
+        reply_free(&r);
+    }
+}
+
+static void test_method_not_allowed(void **state)
+{
+    (void)state;
+    reply r = http(&shared, "DELETE", "/v1/executions", NULL);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(jstr(r.json, "error"), "MethodNotAllowed");
+    reply_free(&r);
+}
+
+static void test_metrics(void **state)
+{
+    (void)state;
+    put_machine(&shared, "hello", hello_def);
+    char *loc = start(&shared, "hello", NULL, "{}");
+    json_decref(wait_done(&shared, loc));
+    free(loc);
+    reply r = http_h(&shared, "GET", "/metrics", NULL, 0, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.content_type, "text/plain"));
+    const char *want[] = {
+        "# TYPE stepd_executions_started_total counter",
+        "stepd_executions_succeeded_total ",
+        "stepd_executions_failed_total ",
+        "stepd_executions_timed_out_total ",
+        "stepd_executions_aborted_total ",
+        "# TYPE stepd_executions_open gauge",
+        "stepd_transitions_total ",
+        "# TYPE stepd_http_request_duration_seconds histogram",
+        "stepd_http_request_duration_seconds_bucket{route=\"POST "
+        "/v1/state-machines/{name}/executions\",le=\"+Inf\"}",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(r.body, want[i]))
+            fail_msg("/metrics lacks '%s'", want[i]);
+    /* at least one execution was started and succeeded */
+    const char *key = "\nstepd_executions_succeeded_total ";
+    const char *p = strstr(r.body, key);
+    assert_non_null(p);
+    assert_true(atoll(p + strlen(key)) >= 1);
+    reply_free(&r);
+}
+
+/* ---- separate servers ----------------------------------------------------- */
+
+static void test_bearer_auth(void **state)
+{
+    (void)state;
+    server s;
+    start_server(&s, NULL, "secret-token-1234");
+    reply r = http(&s, "GET", "/v1/state-machines", NULL);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.www_auth, "Bearer"));
+    assert_string_equal(jstr(r.json, "error"), "Unauthorized");
+    reply_free(&r);
+    const char *const wrong[] = {"Authorization: Bearer secret-token-1235",
+                                 NULL};
+    r = http_h(&s, "GET", "/v1/state-machines", NULL, 0, wrong);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    const char *const right[] = {"Authorization: Bearer secret-token-1234",
+                                 NULL};
+    r = http_h(&s, "GET", "/v1/state-machines", NULL, 0, right);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = http_h(&s, "GET", "/metrics", NULL, 0, NULL);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    assert_true(healthy(&s)); /* /healthz stays open */
+    assert_int_equal(stop_server(&s), 0);
+    remove_dir(&s);
+}
+
+static void test_sigterm_then_restart_resumes(void **state)
+{
+    (void)state;
+    server s;
+    start_server(&s, NULL, NULL);
+    put_machine(&s, "nap",
+                "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+                "\"Seconds\":2,\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\","
+                "\"Result\":\"woke\",\"End\":true}}}");
+    char *loc = start(&s, "nap", "sleeper", "{}");
+    assert_int_equal(stop_server(&s), 0);
+    FILE *f = fopen(s.log, "r");
+    assert_non_null(f);
+    char line[1024];
+    bool said_stopped = false;
+    while (fgets(line, sizeof line, f))
+        said_stopped |= strstr(line, "stopped") != NULL;
+    fclose(f);
+    assert_true(said_stopped);
+    s.port = free_port();
+    spawn(&s, NULL, NULL);
+    wait_healthy(&s);
+    json_t *x = wait_done(&s, loc);
+    assert_string_equal(jstr(x, "status"), "SUCCEEDED");
+    assert_string_equal(json_string_value(json_object_get(x, "output")),
+                        "woke");
+    json_decref(x);
+    free(loc);
+    assert_int_equal(stop_server(&s), 0);
+    remove_dir(&s);
+}
+
+/* A client that stops sending mid-request is dropped after the timeout. */
+static void test_slow_client_dropped(void **state)
+{
+    (void)state;
+    server s;
+    const char *const extra[] = {"--limits-connection-timeout-seconds", "1",
+                                 NULL};
+    start_server(&s, extra, NULL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)s.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    assert_int_equal(write(fd, part, sizeof part - 1), sizeof part - 1);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int64_t t0 = now_ms();
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    char buf[64];
+    assert_true(read(fd, buf, sizeof buf) <= 0); /* closed, no answer */
+    assert_true(now_ms() - t0 < 9000);
+    close(fd);
+    assert_int_equal(stop_server(&s), 0);
+    remove_dir(&s);
+}
+
+static void test_per_ip_connection_limit(void **state)
+{
+    (void)state;
+    server s;
+    const char *const extra[] = {"--limits-per-ip-connections", "2", NULL};
+    start_server(&s, extra, NULL);
+    int fds[3];
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)s.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < 3; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    /* the third is closed by the server without an answer */
+    struct pollfd p = {.fd = fds[2], .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    char buf[64];
+    assert_true(read(fds[2], buf, sizeof buf) <= 0);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    assert_int_equal(stop_server(&s), 0);
+    remove_dir(&s);
+}
+
+static void test_bad_config_exits_2(void **state)
+{
+    (void)state;
+    char log[] = "/tmp/stepd-test-badcfg-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, 2);
+        execl(getenv("STEPD"), "stepd", "serve", "--log-level", "loud",
+              (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    close(fd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(log);
+    assert_non_null(strstr(line, "log.level"));
+    assert_non_null(strstr(line, "loud"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_creates_then_updates),
+        cmocka_unit_test(test_list_machines),
+        cmocka_unit_test(test_invalid_definition_has_diagnostics),
+        cmocka_unit_test(test_invalid_json_definition),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_delete_machine),
+        cmocka_unit_test(test_execution_runs_to_success),
+        cmocka_unit_test(test_execution_by_arn),
+        cmocka_unit_test(test_history_pages),
+        cmocka_unit_test(test_list_executions_filters_and_cursor),
+        cmocka_unit_test(test_stop_waiting_execution),
+        cmocka_unit_test(test_unknown_execution),
+        cmocka_unit_test(test_start_unknown_machine),
+        cmocka_unit_test(test_duplicate_name_conflicts),
+        cmocka_unit_test(test_bad_json_input),
+        cmocka_unit_test(test_wrong_content_type),
+        cmocka_unit_test(test_oversized_rest_body_413),
+        cmocka_unit_test(test_oversized_aws_body_400),
+        cmocka_unit_test(test_aws_protocol_dispatch),
+        cmocka_unit_test(test_unknown_routes_404),
+        cmocka_unit_test(test_method_not_allowed),
+        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_bearer_auth),
+        cmocka_unit_test(test_sigterm_then_restart_resumes),
+        cmocka_unit_test(test_slow_client_dropped),
+        cmocka_unit_test(test_per_ip_connection_limit),
+        cmocka_unit_test(test_bad_config_exits_2),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
