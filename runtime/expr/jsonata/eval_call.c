@@ -175,6 +175,14 @@ static jv check_array_arg(jctx *c, const sfn_jn_sigparam *p, jv arg, char sym,
     if (p->subtype) {
         if (sym != 'a' && strcmp(match, p->subtype) != 0) {
             ok = false;
+        } else if (sym == 'a' && arg.k == JV_JARR &&
+                   json_array_size(arg.u.j) > 0) {
+            /* an input array: check the JSON values in place */
+            size_t n = json_array_size(arg.u.j);
+            char t = sfn__jn_json_symbol(json_array_get(arg.u.j, 0));
+            ok = t == p->subtype[0];
+            for (size_t i = 1; ok && i < n; i++)
+                ok = sfn__jn_json_symbol(json_array_get(arg.u.j, i)) == t;
         } else if (sym == 'a' && sfn__jn_alen(arg) > 0) {
             char t = sfn__jn_symbol(sfn__jn_aget(arg, 0));
             size_t n = sfn__jn_alen(arg);

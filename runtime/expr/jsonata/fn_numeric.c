@@ -205,8 +205,12 @@ static jv fn_sum(jctx *c, jcall *call)
         return a;
     double t = 0;
     size_t n = sfn__jn_alen(a);
-    for (size_t i = 0; i < n; i++)
-        t += sfn__jn_aget(a, i).u.n;
+    if (a.k == JV_JARR) /* an input array: read the numbers in place */
+        for (size_t i = 0; i < n; i++)
+            t += json_number_value(json_array_get(a.u.j, i));
+    else
+        for (size_t i = 0; i < n; i++)
+            t += sfn__jn_aget(a, i).u.n;
     return jv_num(t);
 }
 

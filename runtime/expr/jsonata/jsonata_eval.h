@@ -227,6 +227,8 @@ json_t *sfn__jn_to_json(jv v, bool *oom);
 
 size_t sfn__jn_alen(jv a);
 jv sfn__jn_aget(jv a, size_t i);
+/* Signature symbol of a JSON value ('s','n','b','l','a','o'). */
+char sfn__jn_json_symbol(const json_t *j);
 jarr *sfn__jn_arr_new(jctx *c, size_t cap, unsigned flags);
 void sfn__jn_arr_push(jctx *c, jarr *a, jv v);
 /* A new sequence holding v (even when v is undefined, as jsonata-js's

@@ -403,6 +403,22 @@ json_t *sfn__jn_to_json(jv v, bool *oom)
 
 /* ==== Predicates ==== */
 
+/* The signature symbol of a JSON value, without converting it (hot in
+ * checks over big input arrays). */
+char sfn__jn_json_symbol(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_STRING: return 's';
+    case JSON_INTEGER:
+    case JSON_REAL: return 'n';
+    case JSON_TRUE:
+    case JSON_FALSE: return 'b';
+    case JSON_NULL: return 'l';
+    case JSON_ARRAY: return 'a';
+    default: return 'o';
+    }
+}
+
 char sfn__jn_symbol(jv v)
 {
     switch (v.k) {
