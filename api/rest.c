@@ -203,8 +203,10 @@ static char *machine_arn(sfn_service *svc, const char *name)
 static char *exec_arn(ctx *c)
 {
     char *arn = NULL;
-    if (!strncmp(c->id, "arn:", 4))
+    if (!strncmp(c->id, "arn:", 4)) {
+        snprintf(c->resp->exec_arn, sizeof c->resp->exec_arn, "%s", c->id);
         return strdup(c->id);
+    }
     if (!strchr(c->id, ':') || c->id[0] == ':') {
         sfn_rest_error(c->resp, 400, "InvalidArn",
                        "execution id must be an execution ARN or "

@@ -428,7 +428,8 @@ sfn_server *sfn_server_start(const sfn_server_opts *opts, sfn_error *err)
     unsigned pool = (unsigned)c->threads;
     /* one thread per connection lets a blocked StartExecution wait for its
      * group commit without holding up other connections */
-    flags |= pool ? MHD_USE_EPOLL : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+    flags |= pool ? MHD_USE_EPOLL
+                  : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, s, MHD_OPTION_SOCK_ADDR,

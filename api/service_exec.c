@@ -12,6 +12,8 @@
 #include "sfn_exec.h"
 #include "sfn_json.h"
 
+#define EXEC_ARNS (SVC_ALLOW(SVC_ARN_EXECUTION) | SVC_ALLOW(SVC_ARN_EXPRESS))
+
 /* What a StartExecution ARN resolves to. */
 typedef struct start_target {
     svc_arn arn;
@@ -252,7 +254,7 @@ static bool get_exec(sfn_service *svc, sfn_store *st, json_t *req,
     svc_arn a;
     if (!svc_str(req, "executionArn", true, 2048, &arn, err) ||
         !svc_parse_arn(svc, arn,
-                       SVC_ALLOW(SVC_ARN_EXECUTION) | SVC_ALLOW(SVC_ARN_EXPRESS),
+                       EXEC_ARNS,
                        &a, err))
         return false;
     *arn_out = arn;
@@ -499,7 +501,7 @@ json_t *svc_StopExecution(sfn_service *svc, sfn_store *st, json_t *req,
         !svc_str(req, "error", false, 256, &error, err) ||
         !svc_str(req, "cause", false, 32768, &cause, err) ||
         !svc_parse_arn(svc, arn,
-                       SVC_ALLOW(SVC_ARN_EXECUTION) | SVC_ALLOW(SVC_ARN_EXPRESS),
+                       EXEC_ARNS,
                        &a, err))
         return NULL;
     int64_t stop_ms = 0;

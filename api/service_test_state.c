@@ -1,10 +1,10 @@
 /* service_test_state.c: TestState, one state run in isolation with the
- * real executor.  The state is placed in a small machine whose transition
- * targets are Succeed stubs, and run in memory (sfn_run_memory); a Task's
- * mock becomes a built-in resource (echo of the mocked result, or fail with
- * the mocked error).  Retry and Catch are taken out of that run and judged
- * here, since TestState reports RETRIABLE / CAUGHT_ERROR instead of acting
- * on them.  The JSONPath intermediates (afterInputPath, afterParameters,
+ * real executor.  The state is placed in a small machine where each of its
+ * transition targets is a Succeed state, and run in memory
+ * (sfn_run_memory); a Task's mock becomes a built-in resource (echo of
+ * the mocked result, or fail with the mocked error).  Retry and Catch
+ * are taken out of that run and judged here, since TestState reports
+ * RETRIABLE / CAUGHT_ERROR instead of acting on them.  The JSONPath intermediates (afterInputPath, afterParameters,
  * afterResultSelector, afterResultPath) come from running one-Pass-state
  * machines made of the state's own fields, so they are computed by the
  * same code as in an execution. */
@@ -19,9 +19,10 @@
 
 #define STATE_NAME_DEFAULT "TestState"
 
-/* Runs {Init (assign variables)} -> state `name` (fields borrowed) with
- * stubs; fills res.  Returns false with err when it does not compile. */
-static bool run_machine(json_t *state, const char *name, json_t *stubs,
+/* Runs {Init (assign variables)} -> state `name` (fields borrowed), with a
+ * Succeed state per name in `ends`; fills res.  Returns false with err
+ * when the machine does not compile. */
+static bool run_machine(json_t *state, const char *name, json_t *ends,
                         const char *ql, json_t *vars, json_t *input,
                         sfn_run_result *res, sfn_error *err)
 {
@@ -32,7 +33,7 @@ static bool run_machine(json_t *state, const char *name, json_t *stubs,
     json_object_set(states, name, state);
     const char *k;
     json_t *v;
-    json_object_foreach(stubs, k, v)
+    json_object_foreach(ends, k, v)
         if (strcmp(k, name))
             json_object_set_new(states, k, json_pack("{s:s}", "Type",
                                                      "Succeed"));
@@ -66,9 +67,9 @@ static json_t *run_pass(json_t *fields, json_t *vars, json_t *input,
     json_object_set_new(st, "Type", json_string("Pass"));
     json_object_set_new(st, "End", json_true());
     sfn_run_result r;
-    json_t *stubs = json_object();
-    bool ok = run_machine(st, "P", stubs, NULL, vars, input, &r, err);
-    json_decref(stubs);
+    json_t *ends = json_object();
+    bool ok = run_machine(st, "P", ends, NULL, vars, input, &r, err);
+    json_decref(ends);
     json_decref(st);
     if (!ok)
         return NULL;
@@ -393,12 +394,12 @@ json_t *svc_TestState(sfn_service *svc, sfn_store *st, json_t *req,
     if (!ts_read(req, &c, &def, &retries, err))
         goto fail;
     json_t *copy = run_copy(&c);
-    json_t *stubs = targets(c.state);
+    json_t *ends = targets(c.state);
     sfn_run_result r;
-    bool ok = run_machine(copy, c.name, stubs, c.ql, c.vars, c.input, &r,
+    bool ok = run_machine(copy, c.name, ends, c.ql, c.vars, c.input, &r,
                           err);
     json_decref(copy);
-    json_decref(stubs);
+    json_decref(ends);
     if (!ok)
         goto fail;
     c.out = json_object();

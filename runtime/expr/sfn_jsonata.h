@@ -27,6 +27,19 @@ sfn_rc sfn_jsonata_compile(const char *text, size_t len, sfn_jsonata **out,
                            sfn_error *err);
 void sfn_jsonata_free(sfn_jsonata *e);
 
+/* Compile flags. */
+enum {
+    /* Accept JSONata 2.1's `??` (coalescing: the left side when it is
+     * defined, else the right) and `?:` (default: the left side when it is
+     * truthy, else the right).  Off for ASL: Step Functions runs 2.0.6 and
+     * rejects them. */
+    SFN_JSONATA_V2_1 = 1u << 0
+};
+
+/* sfn_jsonata_compile with flags. */
+sfn_rc sfn_jsonata_compile_ex(const char *text, size_t len, unsigned flags,
+                              sfn_jsonata **out, sfn_error *err);
+
 /* Names (without `$`) of the free variables the expression reads, i.e.
  * `$x` references not bound inside it by `:=`, lambda parameters or
  * function-name calls of built-ins.  Borrowed strings, valid while e is.

@@ -5,7 +5,7 @@
 # and region come from the environment (the driver sets them).
 set -euo pipefail
 EP="$1"
-sfn() { aws stepfunctions --endpoint-url "$EP" --output text "$@"; }
+sfn() { "${AWS_CLI:-aws}" stepfunctions --endpoint-url "$EP" --output text "$@"; }
 fail() { echo "cli_flow: $*" >&2; exit 1; }
 expect() { [ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"; }
 

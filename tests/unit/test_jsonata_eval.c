@@ -578,9 +578,42 @@ static void test_leak_loop(void **state)
     sfn_jsonata_free(e);
 }
 
+/* JSONata 2.1's ?? and ?: only with SFN_JSONATA_V2_1: Step Functions runs
+ * 2.0.6, where they are syntax errors. */
+static void test_v2_1_operators_are_opt_in(void **state)
+{
+    (void)state;
+    sfn_jsonata *e = NULL;
+    sfn_error err;
+    assert_int_equal(sfn_jsonata_compile("a ?? 1", 6, &e, &err), SFN_ESYNTAX);
+    assert_int_equal(sfn_jsonata_compile("a ?: 1", 6, &e, &err), SFN_ESYNTAX);
+    const char *cases[][3] = {
+        {"a ?? 1", "{\"a\":0}", "0"},      {"b ?? 1", "{\"a\":0}", "1"},
+        {"a ?: 7", "{\"a\":0}", "7"},      {"a ?: 7", "{\"a\":\"x\"}", "\"x\""},
+        {"null ?? 2", "{}", "null"},        {"[] ?: 3 + 1", "{}", "4"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *x = cases[i][0];
+        assert_int_equal(sfn_jsonata_compile_ex(x, strlen(x), SFN_JSONATA_V2_1,
+                                                &e, &err), SFN_OK);
+        json_error_t je;
+        json_t *in = json_loads(cases[i][1], 0, &je);
+        json_t *want = json_loads(cases[i][2], JSON_DECODE_ANY, &je);
+        json_t *out = NULL;
+        assert_int_equal(sfn_jsonata_eval(e, in, NULL, NULL, &out, &err),
+                         SFN_OK);
+        assert_true(json_equal(out, want));
+        json_decref(out);
+        json_decref(in);
+        json_decref(want);
+        sfn_jsonata_free(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v2_1_operators_are_opt_in),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_singleton_and_keep_array),
         cmocka_unit_test(test_undefined_vs_null),

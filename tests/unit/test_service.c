@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -764,6 +765,72 @@ static void test_protocol_auth(void **state)
     sfn_http_resp_free(&r);
 }
 
+/* ---- limits and threads ------------------------------------------------ */
+
+static void test_execution_limit(void **state)
+{
+    fx *f = *state;
+    sfn_service_free(f->svc);
+    sfn_error err;
+    sfn_service_opts o = {.db_path = f->path, .max_open_executions = 1};
+    f->svc = sfn_service_new(&o, &err);
+    assert_non_null(f->svc);
+    create(f, "lim", WAIT_DEF, "STANDARD");
+    json_decref(ok(f, "StartExecution",
+                   "{\"stateMachineArn\":\"" M_ARN "lim\"}"));
+    fails(f, "StartExecution", "ExecutionLimitExceeded",
+          "{\"stateMachineArn\":\"" M_ARN "lim\"}");
+    sfn_service_stats st = sfn_service_get_stats(f->svc);
+    assert_int_equal(st.executions_open, 1);
+    assert_int_equal(st.executions_started, 1);
+}
+
+typedef struct worker {
+    fx *f;
+    int id, failures;
+} worker;
+
+static void *start_many(void *ud)
+{
+    worker *w = ud;
+    for (int i = 0; i < 20; i++) {
+        char req[256];
+        snprintf(req, sizeof req,
+                 "{\"stateMachineArn\":\"" M_ARN "par\",\"name\":"
+                 "\"t%d-%d\"}",
+                 w->id, i);
+        sfn_error err;
+        json_t *out = call(w->f, "StartExecution", req, &err);
+        w->failures += out == NULL;
+        json_decref(out);
+        out = call(w->f, "ListStateMachines", "{}", &err);
+        w->failures += out == NULL;
+        json_decref(out);
+    }
+    return NULL;
+}
+
+static void test_concurrent_calls(void **state)
+{
+    fx *f = *state;
+    create(f, "par", PASS_DEF, "STANDARD");
+    pthread_t t[4];
+    worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){f, i, 0};
+        pthread_create(&t[i], NULL, start_many, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    json_t *l = ok(f, "ListExecutions",
+                   "{\"stateMachineArn\":\"" M_ARN "par\",\"maxResults\":"
+                   "1000}");
+    assert_int_equal(json_array_size(json_object_get(l, "executions")), 80);
+    json_decref(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +853,8 @@ int main(void)
         T(test_protocol),
         cmocka_unit_test(test_sigv4_vector),
         T(test_protocol_auth),
+        T(test_execution_limit),
+        T(test_concurrent_calls),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,6 +183,11 @@ static jv includes(jv l, jv r)
 jv sfn__jn_eval_binary(jctx *c, const sfn_jn_node *n, jv input, jframe *env)
 {
     jv l = sfn__jn_eval(c, n->lhs, input, env);
+    /* 2.1: the right side is evaluated only when the left one is not used */
+    if (n->op == SFN_JO_COALESCE)
+        return jv_is_undef(l) ? sfn__jn_eval(c, n->rhs, input, env) : l;
+    if (n->op == SFN_JO_DEFAULT)
+        return sfn__jn_truthy(l) ? l : sfn__jn_eval(c, n->rhs, input, env);
     if (n->op == SFN_JO_AND || n->op == SFN_JO_OR) {
         bool lb = sfn__jn_truthy(l);
         if (n->op == SFN_JO_AND && !lb)

@@ -268,6 +268,12 @@ static sfn_rc free_variables(sfn_jsonata *e, sfn_error *err)
 sfn_rc sfn_jsonata_compile(const char *text, size_t len, sfn_jsonata **out,
                            sfn_error *err)
 {
+    return sfn_jsonata_compile_ex(text, len, 0, out, err);
+}
+
+sfn_rc sfn_jsonata_compile_ex(const char *text, size_t len, unsigned flags,
+                              sfn_jsonata **out, sfn_error *err)
+{
     sfn_error local;
     if (!err)
         err = &local;
@@ -284,8 +290,9 @@ sfn_rc sfn_jsonata_compile(const char *text, size_t len, sfn_jsonata **out,
     if (!e)
         return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
     sfn_jn_node *raw = NULL;
-    sfn_rc rc = sfn__jsonata_parse(text ? text : "", len, &e->arena, &raw,
-                                   err);
+    sfn_rc rc = sfn__jsonata_parse(text ? text : "", len,
+                                   (flags & SFN_JSONATA_V2_1) != 0,
+                                   &e->arena, &raw, err);
     if (!rc)
         rc = sfn__jsonata_postparse(&e->arena, raw, &e->root, err);
     if (!rc)

@@ -52,7 +52,8 @@ void sfn__jsonata_arena_free(sfn_jn_arena *a);
     XX(RANGE, "..", 0) XX(BIND, ":=", 10) XX(NE, "!=", 40)               \
     XX(LE, "<=", 40) XX(GE, ">=", 40) XX(CHAIN, "~>", 40)                \
     XX(AND, "and", 30) XX(OR, "or", 25) XX(IN, "in", 40)                 \
-    XX(CONCAT, "&", 50) XX(BANG, "!", 0) XX(TILDE, "~", 0)
+    XX(CONCAT, "&", 50) XX(BANG, "!", 0) XX(TILDE, "~", 0)               \
+    XX(COALESCE, "??", 40) XX(DEFAULT, "?:", 40)
 
 typedef enum {
     SFN_JO_NONE = 0,
@@ -98,6 +99,7 @@ typedef struct sfn_jn_lexer {
     size_t len;
     size_t pos;
     sfn_jn_arena *arena;
+    bool v2_1; /* JSONata 2.1 operators ?? and ?: are tokens */
 } sfn_jn_lexer;
 
 /* Scans the next token into *tok.  `infix` says the previous token ended an
@@ -253,7 +255,8 @@ sfn_jn_node *sfn__jsonata_node_new(sfn_jn_arena *a, sfn_jn_kind kind,
 
 /* Phase 1: Pratt parse of the whole text into a raw tree (binary `.`, `[`,
  * `{`, `^`, `@`, `#`, `:=`, `~>` nodes still present). */
-sfn_rc sfn__jsonata_parse(const char *text, size_t len, sfn_jn_arena *a,
+sfn_rc sfn__jsonata_parse(const char *text, size_t len, bool v2_1,
+                          sfn_jn_arena *a,
                           sfn_jn_node **out, sfn_error *err);
 /* Phase 2: rewrites a raw tree into the compiled AST (paths, stages,
  * group-by, bindings, % resolution, tail calls). */

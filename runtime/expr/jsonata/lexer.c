@@ -380,7 +380,8 @@ static sfn_jn_op two_char_op(char a, char b)
         {'.', '.', SFN_JO_RANGE}, {':', '=', SFN_JO_BIND},
         {'!', '=', SFN_JO_NE},    {'>', '=', SFN_JO_GE},
         {'<', '=', SFN_JO_LE},    {'*', '*', SFN_JO_DESCEND},
-        {'~', '>', SFN_JO_CHAIN},
+        {'~', '>', SFN_JO_CHAIN},    {'?', '?', SFN_JO_COALESCE},
+        {'?', ':', SFN_JO_DEFAULT},
     };
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
         if (ops[k].a == a && ops[k].b == b)
@@ -402,6 +403,9 @@ static bool scan_operator(sfn_jn_lexer *lx, sfn_jn_token *tok)
 {
     size_t start = lx->pos;
     sfn_jn_op op = two_char_op(lx->src[start], at(lx, start + 1));
+    /* ?? and ?: exist from JSONata 2.1 on; in 2.0.6 they stay '?' + ... */
+    if (!lx->v2_1 && (op == SFN_JO_COALESCE || op == SFN_JO_DEFAULT))
+        op = SFN_JO_NONE;
     if (op != SFN_JO_NONE) {
         lx->pos += 2;
     } else {

@@ -495,10 +495,10 @@ static sfn_jn_node *expression(parser *p, int rbp)
     return left;
 }
 
-sfn_rc sfn__jsonata_parse(const char *text, size_t len, sfn_jn_arena *a,
-                          sfn_jn_node **out, sfn_error *err)
+sfn_rc sfn__jsonata_parse(const char *text, size_t len, bool v2_1,
+                          sfn_jn_arena *a, sfn_jn_node **out, sfn_error *err)
 {
-    parser p = {.lx = {.src = text, .len = len, .arena = a},
+    parser p = {.lx = {.src = text, .len = len, .arena = a, .v2_1 = v2_1},
                 .a = a,
                 .err = err};
     if (!advance(&p, SFN_JO_NONE, false))

@@ -1,0 +1,202 @@
+/* test_aws_clients.c: real AWS clients against the real binary.  Starts
+ * `stepd serve` ($STEPD, set by CTest) on a free loopback port with SigV4
+ * keys configured, then runs tests/aws/cli_flow.sh (Debian's AWS CLI) and
+ * tests/aws/sdk_flow.mjs (@aws-sdk/client-sfn, installed here with npm ci
+ * from tests/aws/package-lock.json), each a create -> start -> wait ->
+ * describe -> history -> list -> stop -> delete flow asserting outputs and
+ * event types.  Ends with SIGTERM and expects a clean exit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    char dir[64];
+    char endpoint[64];
+} server;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname(fd, (struct sockaddr *)&a, &len)) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int can_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static pid_t spawn_server(const char *bin, server *s)
+{
+    char listen[32], db[96], log[96];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    snprintf(db, sizeof db, "%s/stepd.db", s->dir);
+    snprintf(log, sizeof log, "%s/serve.log", s->dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(bin, bin, "serve", "--listen", listen, "--db", db,
+              "--auth-aws-keys", "AKIDSTEPDTEST:stepd-test-secret",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int group_setup(void **state)
+{
+    const char *bin = getenv("STEPD");
+    if (!bin || access(bin, X_OK)) {
+        fprintf(stderr, "test_aws_clients: $STEPD (the stepd binary) is "
+                        "not set; run through ctest\n");
+        return -1;
+    }
+    server *s = calloc(1, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/stepd_aws_XXXXXX");
+    if (!s || !mkdtemp(s->dir) || (s->port = free_port()) < 0)
+        return -1;
+    snprintf(s->endpoint, sizeof s->endpoint, "http://127.0.0.1:%d",
+             s->port);
+    s->pid = spawn_server(bin, s);
+    /* readiness: poll the port (up to 10 s) rather than a fixed sleep */
+    for (int i = 0; i < 1000 && !can_connect(s->port); i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (!can_connect(s->port)) {
+        fprintf(stderr, "test_aws_clients: stepd serve did not listen; see "
+                        "%s/serve.log\n",
+                s->dir);
+        return -1;
+    }
+    setenv("AWS_ACCESS_KEY_ID", "AKIDSTEPDTEST", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "stepd-test-secret", 1);
+    setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_PAGER", "", 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    /* Debian's awscli (scripts/deps.sh) over any other on PATH */
+    if (!getenv("AWS_CLI") && !access("/usr/bin/aws", X_OK))
+        setenv("AWS_CLI", "/usr/bin/aws", 1);
+    *state = s;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    server *s = *state;
+    if (!s)
+        return 0;
+    int status = 0;
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, &status, 0);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && system(cmd) != 0)
+        fprintf(stderr, "test_aws_clients: could not remove %s\n", s->dir);
+    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    free(s);
+    if (!clean) {
+        fprintf(stderr, "test_aws_clients: stepd serve did not exit 0 on "
+                        "SIGTERM (status %d)\n",
+                status);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a shell command; its exit status. */
+static int run(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_flow(void **state)
+{
+    server *s = *state;
+    assert_int_equal(run("bash tests/aws/cli_flow.sh %s", s->endpoint), 0);
+}
+
+static void test_cli_bad_signature(void **state)
+{
+    server *s = *state;
+    assert_int_equal(
+        run("AWS_SECRET_ACCESS_KEY=wrong \"${AWS_CLI:-aws}\" stepfunctions "
+            "--endpoint-url %s list-state-machines 2>&1 | "
+            "grep -q InvalidSignatureException",
+            s->endpoint),
+        0);
+    assert_int_equal(
+        run("AWS_ACCESS_KEY_ID=AKIDUNKNOWN \"${AWS_CLI:-aws}\" stepfunctions "
+            "--endpoint-url %s list-state-machines 2>&1 | "
+            "grep -q UnrecognizedClientException",
+            s->endpoint),
+        0);
+}
+
+static void test_sdk_flow(void **state)
+{
+    server *s = *state;
+    struct stat sb;
+    if (stat("tests/aws/node_modules/@aws-sdk/client-sfn/package.json",
+             &sb) != 0)
+        assert_int_equal(run("cd tests/aws && npm ci --no-audit --no-fund "
+                             "--loglevel=error >/dev/null"),
+                         0);
+    assert_int_equal(run("node --no-warnings tests/aws/sdk_flow.mjs %s",
+                         s->endpoint),
+                     0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_flow),
+        cmocka_unit_test(test_cli_bad_signature),
+        cmocka_unit_test(test_sdk_flow),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
