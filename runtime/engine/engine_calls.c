@@ -26,13 +26,21 @@ typedef struct engine_call {
     int64_t stop_ms;
     sfn_error *err;
     char *own_arn;          /* START: ARN computed by the engine */
+    pthread_cond_t cv;      /* the caller waits here: one per call, so an
+                               answer wakes its caller and no other       */
 } engine_call;
+
+/* Marks c answered and wakes its caller; e->mu held. */
+static void finish_locked(engine_call *c)
+{
+    c->done = true;
+    pthread_cond_signal(&c->cv);
+}
 
 void engine_calls_init(sfn_engine *e)
 {
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->work, NULL);
-    pthread_cond_init(&e->done, NULL);
 }
 
 static void fail_all(engine_call *c, const char *why)
@@ -40,7 +48,7 @@ static void fail_all(engine_call *c, const char *why)
     for (; c; c = c->next) {
         c->rc = sfn_error_set(c->err, SFN_EIO, "ServiceUnavailable", -1, "%s",
                               why);
-        c->done = true;
+        finish_locked(c);
     }
 }
 
@@ -51,10 +59,8 @@ void engine_calls_free(sfn_engine *e)
     fail_all(e->waiting, "stepd is shutting down");
     fail_all(e->until_end, "stepd is shutting down");
     e->inbox = e->waiting = e->until_end = NULL;
-    pthread_cond_broadcast(&e->done);
     pthread_mutex_unlock(&e->mu);
     pthread_cond_destroy(&e->work);
-    pthread_cond_destroy(&e->done);
     pthread_mutex_destroy(&e->mu);
 }
 
@@ -84,13 +90,15 @@ void engine_wait(sfn_engine *e, int64_t ms)
 /* Submits and blocks until answered. */
 static sfn_rc submit(sfn_engine *e, engine_call *c)
 {
+    pthread_cond_init(&c->cv, NULL);
     pthread_mutex_lock(&e->mu);
     c->next = e->inbox;
     e->inbox = c;
     pthread_cond_signal(&e->work);
     while (!c->done)
-        pthread_cond_wait(&e->done, &e->mu);
+        pthread_cond_wait(&c->cv, &e->mu);
     pthread_mutex_unlock(&e->mu);
+    pthread_cond_destroy(&c->cv);
     return c->rc;
 }
 
@@ -140,8 +148,7 @@ static void answer(sfn_engine *e, engine_call *c, sfn_rc rc)
 {
     pthread_mutex_lock(&e->mu);
     c->rc = rc;
-    c->done = true;
-    pthread_cond_broadcast(&e->done);
+    finish_locked(c);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -327,7 +334,7 @@ void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
             *c->err = *err;
             snprintf(c->err->name, sizeof c->err->name, "InternalFailure");
             c->rc = rc;
-            c->done = true;
+            finish_locked(c);
         } else if (c->kind == CALL_START) {
             sfn_start_call *sc = c->start;
             sfn_execution *x = live_by_arn(e, c->arn);
@@ -347,14 +354,13 @@ void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
                 sc->stop_ms = x->stop_ms;
             }
             c->rc = SFN_OK;
-            c->done = true;
+            finish_locked(c);
         } else {
             c->rc = SFN_OK;
-            c->done = true;
+            finish_locked(c);
         }
         c = next;
     }
-    pthread_cond_broadcast(&e->done);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -362,7 +368,6 @@ void engine_calls_finished(sfn_engine *e, const sfn_execution *x)
 {
     pthread_mutex_lock(&e->mu);
     engine_call **pp = &e->until_end;
-    bool any = false;
     while (*pp) {
         engine_call *c = *pp;
         if (strcmp(c->arn, x->arn)) {
@@ -377,11 +382,8 @@ void engine_calls_finished(sfn_engine *e, const sfn_execution *x)
         sc->cause = x->cause ? strdup(x->cause) : NULL;
         sc->stop_ms = x->stop_ms;
         c->rc = SFN_OK;
-        c->done = true;
-        any = true;
+        finish_locked(c);
     }
-    if (any)
-        pthread_cond_broadcast(&e->done);
     pthread_mutex_unlock(&e->mu);
 }
 

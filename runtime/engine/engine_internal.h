@@ -35,7 +35,6 @@ struct sfn_engine {
     /* calls from other threads (engine_calls.c); lock order: only mu */
     pthread_mutex_t mu;
     pthread_cond_t work;      /* the engine waits here for calls        */
-    pthread_cond_t done;      /* callers wait here for their answer     */
     struct engine_call *inbox;    /* submitted, not yet taken           */
     struct engine_call *waiting;  /* taken, answered after the commit   */
     struct engine_call *until_end;/* StartSync: answered when it ends   */
