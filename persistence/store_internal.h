@@ -15,6 +15,8 @@ enum {
     SFN__STMT_PUT_SNAPSHOT,
     SFN__STMT_DEL_SNAPSHOT,
     SFN__STMT_CLEAR_SNAPSHOTS,
+    SFN__STMT_GET_MACHINE,     /* latest revision: every StartExecution */
+    SFN__STMT_GET_MACHINE_REV,
     SFN__STMT_COUNT
 };
 

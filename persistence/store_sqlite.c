@@ -258,13 +258,17 @@ static sfn_rc fill_rec(sqlite3_stmt *st, sfn_machine_rec *m, sfn_error *err)
 sfn_rc sfn_store_get_machine(sfn_store *s, const char *name, int64_t revision,
                              sfn_machine_rec *out, sfn_error *err)
 {
-    sqlite3_stmt *st = NULL;
     const char *sql =
         revision > 0 ? MACHINE_COLS "WHERE m.name = ?1 AND r.revision = ?2"
                      : MACHINE_COLS "WHERE m.name = ?1 AND "
                                     "r.revision = m.latest_revision";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    /* prepared once per connection: it is on the StartExecution path */
+    sqlite3_stmt **slot =
+        &s->stmt[revision > 0 ? SFN__STMT_GET_MACHINE_REV : SFN__STMT_GET_MACHINE];
+    if (!*slot && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                     slot, NULL) != SQLITE_OK)
         return sfn__store_db_error(s, err, "get machine");
+    sqlite3_stmt *st = *slot;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (revision > 0)
         sqlite3_bind_int64(st, 2, revision);
@@ -277,7 +281,8 @@ sfn_rc sfn_store_get_machine(sfn_store *s, const char *name, int64_t revision,
                            "state machine '%s' does not exist", name);
     else
         rc = sfn__store_db_error(s, err, "get machine");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }
 

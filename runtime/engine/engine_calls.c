@@ -239,7 +239,8 @@ static void take_start(sfn_engine *e, engine_call *c)
                                    -1, "out of memory"));
         return;
     }
-    if (!sc->express && existing(e, c, c->own_arn))
+    /* a name we generated is a fresh UUID: only a caller's name can clash */
+    if (!sc->express && sc->name && existing(e, c, c->own_arn))
         return;
     sfn_rc rc = sfn_engine_start_arn(e, sc->machine, sc->revision, sc->graph,
                                      name, c->own_arn, sc->input, sc->express,
