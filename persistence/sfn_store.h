@@ -154,6 +154,13 @@ sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
                              int (*cb)(const sfn_store_event *e, void *ud),
                              void *ud, sfn_error *err);
 
+/* Moves WAL checkpoints off the writer: turns automatic checkpoints off
+ * on s and starts a thread with its own connection that checkpoints
+ * (PASSIVE: never blocking the writer) every 50 ms.  Stopped by
+ * sfn_store_close.  For the engine's connection, so its commits do not
+ * stall now and then for a checkpoint. */
+sfn_rc sfn_store_start_checkpointer(sfn_store *s, sfn_error *err);
+
 /* Sizes for benchmarks: bytes used by the database file (page_count *
  * page_size), 0 on error. */
 int64_t sfn_store_size_bytes(sfn_store *s);

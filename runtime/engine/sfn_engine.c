@@ -142,6 +142,10 @@ sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err)
     snprintf(e->account, sizeof e->account, "%s",
              opts->account ? opts->account : "123456789012");
     engine_calls_init(e);
+    /* commits should not stall for WAL checkpoints: another thread does
+     * them (failure to start it only costs latency) */
+    sfn_error ignored;
+    sfn_store_start_checkpointer(e->o.store, &ignored);
     return e;
 }
 
