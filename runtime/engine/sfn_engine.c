@@ -382,8 +382,15 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
     free(output);
     if (rc != SFN_OK || (rc = write_events(e, x, err)) != SFN_OK)
         return rc;
-    if (x->status != SFN_EXEC_RUNNING)
-        return sfn_store_clear_snapshots(e->o.store, x->store_id, err);
+    if (x->status != SFN_EXEC_RUNNING) {
+        /* an execution that ends in the round that inserted it never had
+         * snapshot rows (the common case of short executions) */
+        bool any = !x->fresh;
+        for (uint32_t i = 0; !any && i < x->n_strands; i++)
+            any = x->strands[i] && x->strands[i]->persisted;
+        return any ? sfn_store_clear_snapshots(e->o.store, x->store_id, err)
+                   : SFN_OK;
+    }
     for (uint32_t i = 0; i < x->n_strands && rc == SFN_OK; i++) {
         sfn_strand *s = x->strands[i];
         if (!s || !s->dirty || s->phase == SFN_PH_DONE)
