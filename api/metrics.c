@@ -83,6 +83,26 @@ static void gauge(FILE *f, const char *name, const char *help, int64_t v)
             name, (long long)v);
 }
 
+/* A Prometheus histogram from per-bucket counts (made cumulative here). */
+static void engine_hist(FILE *f, const char *name, const char *help,
+                        const int64_t *counts, const double *bounds,
+                        double sum)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    int64_t cum = 0;
+    for (int k = 0; k < SFN_ENGINE_HIST; k++) {
+        cum += counts[k];
+        if (k < SFN_ENGINE_HIST - 1)
+            fprintf(f, "%s_bucket{le=\"%g\"} %lld\n", name, bounds[k],
+                    (long long)cum);
+        else
+            fprintf(f, "%s_bucket{le=\"+Inf\"} %lld\n", name,
+                    (long long)cum);
+    }
+    fprintf(f, "%s_sum %.6f\n%s_count %lld\n", name, sum, name,
+            (long long)cum);
+}
+
 static void render_service(FILE *f, sfn_service *svc)
 {
     sfn_service_stats s = sfn_service_get_stats(svc);
@@ -104,6 +124,16 @@ static void render_service(FILE *f, sfn_service *svc)
             s.engine.events);
     counter(f, "stepd_commits_total",
             "Group commits (one store transaction each).", s.engine.commits);
+    engine_hist(f, "stepd_commit_batch_events",
+                "History events written per group commit.",
+                s.engine.commit_events,
+                sfn_engine_hist_bounds(SFN_HIST_COMMIT_EVENTS),
+                (double)s.engine.events);
+    engine_hist(f, "stepd_commit_duration_seconds",
+                "Duration of a group commit (write and COMMIT).",
+                s.engine.commit_seconds,
+                sfn_engine_hist_bounds(SFN_HIST_COMMIT_SECONDS),
+                s.engine.commit_seconds_sum);
 }
 
 static void render_http(FILE *f, sfn_metrics *m)

@@ -415,6 +415,32 @@ static bool needs_write(const sfn_execution *x)
 }
 
 /* One transaction for every execution that changed in this round. */
+static const double event_bounds[SFN_ENGINE_HIST - 1] = {
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384};
+static const double second_bounds[SFN_ENGINE_HIST - 1] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+    0.025,  0.05,    0.1,    0.25,  0.5,    1};
+
+const double *sfn_engine_hist_bounds(sfn_hist_kind kind)
+{
+    return kind == SFN_HIST_COMMIT_EVENTS ? event_bounds : second_bounds;
+}
+
+static void hist_add(int64_t *h, const double *bounds, double v)
+{
+    int k = 0;
+    while (k < SFN_ENGINE_HIST - 1 && v > bounds[k])
+        k++;
+    h[k]++;
+}
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
 {
     bool any = false;
@@ -422,6 +448,8 @@ static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
         any = needs_write(e->live[i]);
     if (!any)
         return SFN_OK;
+    int64_t events_before = e->stats.events;
+    double t0 = mono_seconds();
     for (size_t i = 0; i < e->n_live; i++)
         e->live[i]->fresh = !e->live[i]->store_id;
     sfn_rc rc = sfn_store_begin(e->o.store, err);
@@ -443,9 +471,15 @@ static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
                 if (x->strands[k])
                     x->strands[k]->dirty = true;
         }
+        e->stats.events = events_before;
         return rc;
     }
     e->stats.commits++;
+    double secs = mono_seconds() - t0;
+    hist_add(e->stats.commit_events, event_bounds,
+             (double)(e->stats.events - events_before));
+    hist_add(e->stats.commit_seconds, second_bounds, secs);
+    e->stats.commit_seconds_sum += secs;
     for (size_t i = 0; i < e->n_live; i++) {
         sfn_execution *x = e->live[i];
         live_index(e, i);

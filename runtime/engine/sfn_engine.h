@@ -91,8 +91,18 @@ sfn_rc sfn_engine_run_until_idle(sfn_engine *e, sfn_error *err);
 size_t sfn_engine_running(const sfn_engine *e);
 
 /* Totals since creation, for benchmarks and /metrics. */
+/* Group-commit histograms: bucket k counts commits with at most
+ * sfn_engine_hist_bounds(kind)[k] events (or seconds); the last bucket is
+ * everything above the last bound. */
+#define SFN_ENGINE_HIST 14
+typedef enum { SFN_HIST_COMMIT_EVENTS, SFN_HIST_COMMIT_SECONDS } sfn_hist_kind;
+const double *sfn_engine_hist_bounds(sfn_hist_kind kind); /* 13 bounds */
+
 typedef struct sfn_engine_stats {
     int64_t transitions, events, commits, started, finished;
+    int64_t commit_events[SFN_ENGINE_HIST];   /* not cumulative            */
+    int64_t commit_seconds[SFN_ENGINE_HIST];
+    double commit_seconds_sum;
     int64_t live;    /* running executions held in memory now            */
     int64_t parked;  /* running executions waiting in the store only now  */
 } sfn_engine_stats;

@@ -818,6 +818,10 @@ static void test_metrics(void **state)
         "# TYPE stepd_http_request_duration_seconds histogram",
         "stepd_http_request_duration_seconds_bucket{route=\"POST "
         "/v1/state-machines/{name}/executions\",le=\"+Inf\"}",
+        "# TYPE stepd_commit_batch_events histogram",
+        "stepd_commit_batch_events_bucket{le=\"+Inf\"} ",
+        "# TYPE stepd_commit_duration_seconds histogram",
+        "stepd_commit_duration_seconds_count ",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(r.body, want[i]))
@@ -825,6 +829,11 @@ static void test_metrics(void **state)
     /* at least one execution was started and succeeded */
     const char *key = "\nstepd_executions_succeeded_total ";
     const char *p = strstr(r.body, key);
+    assert_non_null(p);
+    assert_true(atoll(p + strlen(key)) >= 1);
+    /* the commit that made it durable is counted */
+    key = "\nstepd_commit_duration_seconds_count ";
+    p = strstr(r.body, key);
     assert_non_null(p);
     assert_true(atoll(p + strlen(key)) >= 1);
     reply_free(&r);
