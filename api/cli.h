@@ -19,6 +19,7 @@ int sfn_cli_graph(int argc, char **argv);
 int sfn_cli_load(int argc, char **argv);
 int sfn_cli_run(int argc, char **argv);
 int sfn_cli_history(int argc, char **argv);
+int sfn_cli_test_state(int argc, char **argv);
 int sfn_cli_serve(int argc, char **argv);
 
 /* Reads the whole file (`-` = standard input) into a malloc'd buffer with a

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"load", sfn_cli_load, "validate and store definitions in the database"},
     {"run", sfn_cli_run, "run one execution to completion"},
     {"history", sfn_cli_history, "print the event history of an execution"},
+    {"test-state", sfn_cli_test_state, "run one state in isolation (TestState)"},
     {"serve", sfn_cli_serve, "run the engine and the HTTP API"},
 };
 

@@ -253,6 +253,53 @@ static void test_run_limits_and_sync(void **state)
     free(def);
 }
 
+static void test_test_state(void **state)
+{
+    (void)state;
+    char *def = write_tmp(
+        "ts.asl.json",
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+        "\"Parameters\":{\"v.$\":\"$.x\"},\"ResultPath\":\"$.r\","
+        "\"Next\":\"T\"},\"T\":{\"Type\":\"Task\",\"Resource\":"
+        "\"arn:aws:states:::lambda:invoke\",\"Catch\":[{\"ErrorEquals\":"
+        "[\"States.ALL\"],\"Next\":\"F\"}],\"End\":true},"
+        "\"F\":{\"Type\":\"Fail\"}}}");
+    const char *a1[] = {"test-state", def, "P", "--input", "{\"x\":5}", NULL};
+    run_result r = run(NULL, a1);
+    assert_int_equal(r.status, 0);
+    json_t *o = parse(r.out);
+    assert_string_equal(json_string_value(json_object_get(o, "status")),
+                        "SUCCEEDED");
+    assert_string_equal(json_string_value(json_object_get(o, "nextState")),
+                        "T");
+    assert_string_equal(json_string_value(json_object_get(o, "output")),
+                        "{\"x\":5,\"r\":{\"v\":5}}");
+    json_t *insp = json_object_get(o, "inspectionData");
+    assert_string_equal(json_string_value(json_object_get(insp,
+                                                          "afterParameters")),
+                        "{\"v\":5}");
+    json_decref(o);
+    run_free(&r);
+    /* a mocked failure of the Task is caught by its Catch */
+    const char *a2[] = {"test-state", def, "T", "--mock-error", "Boom",
+                        "--mock-cause", "why", NULL};
+    r = run(NULL, a2);
+    assert_int_equal(r.status, 0);
+    o = parse(r.out);
+    assert_string_equal(json_string_value(json_object_get(o, "status")),
+                        "CAUGHT_ERROR");
+    assert_string_equal(json_string_value(json_object_get(o, "nextState")),
+                        "F");
+    json_decref(o);
+    run_free(&r);
+    const char *a3[] = {"test-state", def, NULL};
+    r = run(NULL, a3);
+    assert_int_equal(r.status, 2);
+    assert_true(has(r.err, "usage: stepd test-state"));
+    run_free(&r);
+    free(def);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_run_usage_errors_exit_2),
         cmocka_unit_test(test_history_of_kept_database),
         cmocka_unit_test(test_run_limits_and_sync),
+        cmocka_unit_test(test_test_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
