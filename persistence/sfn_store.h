@@ -154,11 +154,11 @@ sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
                              int (*cb)(const sfn_store_event *e, void *ud),
                              void *ud, sfn_error *err);
 
-/* Moves WAL checkpoints off the writer: turns automatic checkpoints off
- * on s and starts a thread with its own connection that checkpoints
- * (PASSIVE: never blocking the writer) every 50 ms.  Stopped by
- * sfn_store_close.  For the engine's connection, so its commits do not
- * stall now and then for a checkpoint. */
+/* Moves most WAL checkpoint work off the writer: starts a thread with its
+ * own connection that checkpoints (PASSIVE: never blocking the writer)
+ * every 50 ms; the writer's automatic checkpoint (every 2048 pages) then
+ * only finishes the job and lets the WAL start over.  Stopped by
+ * sfn_store_close.  For the engine's connection. */
 sfn_rc sfn_store_start_checkpointer(sfn_store *s, sfn_error *err);
 
 /* Sizes for benchmarks: bytes used by the database file (page_count *

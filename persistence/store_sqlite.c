@@ -226,7 +226,12 @@ static void *checkpointer(void *ud)
         if (s->ckpt_stop)
             break;
         pthread_mutex_unlock(&s->ckpt_mu);
-        /* PASSIVE copies what it can without waiting for the writer */
+        /* PASSIVE copies what it can without waiting for the writer.  The
+         * WAL only starts over when a checkpoint has copied all of it, which
+         * under constant writes a concurrent checkpoint rarely sees: the
+         * writer's own automatic checkpoint (every 2048 pages) finishes the
+         * job and finds little left to copy, so its stall is mostly the
+         * fsync. */
         sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                   NULL, NULL);
         pthread_mutex_lock(&s->ckpt_mu);
@@ -253,6 +258,9 @@ sfn_rc sfn_store_start_checkpointer(sfn_store *s, sfn_error *err)
         return rc;
     }
     sqlite3_busy_timeout(s->ckpt_db, 1000);
+    /* a first read opens the WAL, so checkpoints have something to do */
+    sqlite3_exec(s->ckpt_db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+                 NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
     s->ckpt_stop = false;
@@ -263,7 +271,9 @@ sfn_rc sfn_store_start_checkpointer(sfn_store *s, sfn_error *err)
                              "checkpointer: cannot start a thread");
     }
     s->ckpt_running = true;
-    sqlite3_wal_autocheckpoint(s->db, 0);
+    sqlite3_wal_autocheckpoint(s->db, 2048);
+    /* the WAL file is cut back to 64 MiB when it starts over */
+    sqlite3_exec(s->db, "PRAGMA journal_size_limit=67108864", NULL, NULL, NULL);
     return SFN_OK;
 }
 
