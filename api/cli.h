@@ -28,6 +28,10 @@ int sfn_cli_serve(int argc, char **argv);
  * or read (a directory gives EISDIR). */
 char *sfn_cli_read_file(const char *path, size_t *len);
 
+/* Removes a SQLite database file and its -wal / -shm companions (errors
+ * ignored: used for the temporary databases of run and test-state). */
+void sfn_cli_remove_db(const char *path);
+
 /* The name a file is reported under: "<stdin>" for `-`, else path.
  * Returns a borrowed string. */
 const char *sfn_cli_display_name(const char *path);

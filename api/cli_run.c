@@ -262,6 +262,7 @@ int sfn_cli_run(int argc, char **argv)
     json_t *input = NULL;
     sfn_store *store = NULL;
     char tmp[] = "/tmp/stepd-run-XXXXXX";
+    bool made_tmp = false;
     int status = SFN_CLI_USAGE;
     if (sfn_asl_compile_text(text, len, &opts, &d, &g) != SFN_OK) {
         sfn_cli_print_diags(stderr, sfn_cli_display_name(a.file), &d, false);
@@ -293,6 +294,7 @@ int sfn_cli_run(int argc, char **argv)
         }
         close(fd);
         db = tmp;
+        made_tmp = true;
     }
     sfn_error err;
     sfn_store_opts so = {.sync = a.sync};
@@ -303,14 +305,8 @@ int sfn_cli_run(int argc, char **argv)
     status = execute(&a, g, text, input, store);
 out:
     sfn_store_close(store);
-    if (!a.db && tmp[15] != 'X') {
-        char side[64];
-        unlink(tmp);
-        snprintf(side, sizeof side, "%s-wal", tmp);
-        unlink(side);
-        snprintf(side, sizeof side, "%s-shm", tmp);
-        unlink(side);
-    }
+    if (made_tmp)
+        sfn_cli_remove_db(tmp);
     json_decref(input);
     sfn_graph_unref(g);
     sfn_diags_free(&d);

@@ -126,12 +126,7 @@ int sfn_cli_test_state(int argc, char **argv)
     json_decref(out);
     json_decref(req);
     sfn_service_free(svc);
-    char side[64];
-    unlink(db);
-    snprintf(side, sizeof side, "%s-wal", db);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", db);
-    unlink(side);
+    sfn_cli_remove_db(db);
     free(text);
     return status;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -76,4 +77,14 @@ void sfn_cli_print_diags(FILE *out, const char *file, const sfn_diags *d,
         fprintf(out, "%s%s%s: %s%s: %s\n", file, *loc ? ":" : "", loc,
                 warning ? "warning: " : "", g->code, g->message);
     }
+}
+
+void sfn_cli_remove_db(const char *path)
+{
+    char side[4096];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
 }

@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
-}
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
@@ -103,9 +98,9 @@ sfn_rc sfn_store_get_machine_meta(sfn_store *s, const char *name,
     int rc = sqlite3_step(st);
     sfn_rc out_rc = SFN_OK;
     if (rc == SQLITE_ROW) {
-        out->role_arn = col_dup(st, 0);
-        out->config = col_dup(st, 1);
-        out->revision_id = col_dup(st, 2);
+        out->role_arn = sfn__store_col_dup(st, 0);
+        out->config = sfn__store_col_dup(st, 1);
+        out->revision_id = sfn__store_col_dup(st, 2);
         out->updated_ms = sqlite3_column_int64(st, 3);
     } else if (rc == SQLITE_DONE) {
         out_rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
@@ -138,9 +133,9 @@ static void fill_version(sqlite3_stmt *st, sfn_version_rec *v)
     v->version = sqlite3_column_int64(st, 0);
     v->revision = sqlite3_column_int64(st, 1);
     v->created_ms = sqlite3_column_int64(st, 2);
-    v->role_arn = col_dup(st, 3);
-    v->description = col_dup(st, 4);
-    v->revision_id = col_dup(st, 5);
+    v->role_arn = sfn__store_col_dup(st, 3);
+    v->description = sfn__store_col_dup(st, 4);
+    v->revision_id = sfn__store_col_dup(st, 5);
 }
 
 /* Reads one version row by a query binding (name, int). */
@@ -314,9 +309,9 @@ void sfn_alias_rec_free(sfn_alias_rec *a)
 
 static void fill_alias(sqlite3_stmt *st, sfn_alias_rec *a)
 {
-    a->alias = col_dup(st, 0);
-    a->description = col_dup(st, 1);
-    a->routing = col_dup(st, 2);
+    a->alias = sfn__store_col_dup(st, 0);
+    a->description = sfn__store_col_dup(st, 1);
+    a->routing = sfn__store_col_dup(st, 2);
     a->created_ms = sqlite3_column_int64(st, 3);
     a->updated_ms = sqlite3_column_int64(st, 4);
 }
@@ -545,31 +540,13 @@ sfn_rc sfn_store_get_exec_meta(sfn_store *s, const char *arn,
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *version_arn = col_dup(st, 0);
-        *alias_arn = col_dup(st, 1);
+        *version_arn = sfn__store_col_dup(st, 0);
+        *alias_arn = sfn__store_col_dup(st, 1);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE
                ? SFN_OK
                : sfn__store_db_error(s, err, "get execution metadata");
-}
-
-static void fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
-{
-    r->id = sqlite3_column_int64(st, 0);
-    r->arn = col_dup(st, 1);
-    r->machine = col_dup(st, 2);
-    r->revision = sqlite3_column_int64(st, 3);
-    r->name = col_dup(st, 4);
-    r->status = sqlite3_column_int(st, 5);
-    r->input = col_dup(st, 6);
-    r->output = col_dup(st, 7);
-    r->error = col_dup(st, 8);
-    r->cause = col_dup(st, 9);
-    r->start_ms = sqlite3_column_int64(st, 10);
-    r->stop_ms = sqlite3_column_int64(st, 11);
-    r->next_event = sqlite3_column_int64(st, 12);
-    r->wake_ms = sqlite3_column_int64(st, 13);
 }
 
 sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
@@ -580,9 +557,8 @@ sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
 {
     sqlite3_stmt *st = prep(
         s,
-        "SELECT id, arn, machine, revision, name, status, input, output,"
-        " error, cause, start_ms, stop_ms, next_event, wake_ms FROM executions"
-        " WHERE machine = ?1 AND (?2 < 0 OR status = ?2) AND (?4 = 0 OR"
+        SFN__EXEC_COLS
+        "WHERE machine = ?1 AND (?2 < 0 OR status = ?2) AND (?4 = 0 OR"
         " start_ms < ?3 OR (start_ms = ?3 AND id < ?4))"
         " ORDER BY start_ms DESC, id DESC LIMIT ?5",
         err);
@@ -593,19 +569,7 @@ sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
     sqlite3_bind_int64(st, 3, after_start_ms);
     sqlite3_bind_int64(st, 4, after_id);
     sqlite3_bind_int64(st, 5, limit ? (int64_t)limit : -1);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sfn_exec_rec r = {0};
-        fill_exec(st, &r);
-        int stop = cb(&r, ud);
-        sfn_exec_rec_free(&r);
-        if (stop)
-            break;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE
-               ? SFN_OK
-               : sfn__store_db_error(s, err, "list executions");
+    return sfn__store_each_exec(s, st, cb, ud, err, "list executions");
 }
 
 sfn_rc sfn_store_count_executions(sfn_store *s, int status, int64_t *out,

@@ -196,28 +196,45 @@ sfn_rc sfn_store_clear_snapshots(sfn_store *s, int64_t exec_id,
 
 /* ---- reads ------------------------------------------------------------ */
 
-#define EXEC_COLS                                                         \
-    "SELECT id, arn, machine, revision, name, status, input, output, "   \
-    "error, cause, start_ms, stop_ms, next_event, wake_ms FROM executions "
 
-static char *col_dup(sqlite3_stmt *st, int i)
+char *sfn__store_col_dup(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? strdup((const char *)t) : NULL;
 }
 
-static void fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
+sfn_rc sfn__store_each_exec(sfn_store *s, sqlite3_stmt *st,
+                            int (*cb)(const sfn_exec_rec *r, void *ud),
+                            void *ud, sfn_error *err, const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sfn_exec_rec r = {0};
+        sfn__store_fill_exec(st, &r);
+        int stop = cb(&r, ud);
+        sfn_exec_rec_free(&r);
+        if (stop)
+            break;
+    }
+    sfn_rc out = rc == SQLITE_ROW || rc == SQLITE_DONE
+                     ? SFN_OK
+                     : sfn__store_db_error(s, err, what);
+    sqlite3_finalize(st);
+    return out;
+}
+
+void sfn__store_fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
 {
     r->id = sqlite3_column_int64(st, 0);
-    r->arn = col_dup(st, 1);
-    r->machine = col_dup(st, 2);
+    r->arn = sfn__store_col_dup(st, 1);
+    r->machine = sfn__store_col_dup(st, 2);
     r->revision = sqlite3_column_int64(st, 3);
-    r->name = col_dup(st, 4);
+    r->name = sfn__store_col_dup(st, 4);
     r->status = sqlite3_column_int(st, 5);
-    r->input = col_dup(st, 6);
-    r->output = col_dup(st, 7);
-    r->error = col_dup(st, 8);
-    r->cause = col_dup(st, 9);
+    r->input = sfn__store_col_dup(st, 6);
+    r->output = sfn__store_col_dup(st, 7);
+    r->error = sfn__store_col_dup(st, 8);
+    r->cause = sfn__store_col_dup(st, 9);
     r->start_ms = sqlite3_column_int64(st, 10);
     r->stop_ms = sqlite3_column_int64(st, 11);
     r->next_event = sqlite3_column_int64(st, 12);
@@ -228,14 +245,14 @@ sfn_rc sfn_store_get_execution(sfn_store *s, const char *arn,
                                sfn_exec_rec *out, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, EXEC_COLS "WHERE arn = ?1", -1, &st,
+    if (sqlite3_prepare_v2(s->db, SFN__EXEC_COLS "WHERE arn = ?1", -1, &st,
                            NULL) != SQLITE_OK)
         return sfn__store_db_error(s, err, "get execution");
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sfn_rc out_rc = SFN_OK;
     if (rc == SQLITE_ROW)
-        fill_exec(st, out);
+        sfn__store_fill_exec(st, out);
     else if (rc == SQLITE_DONE)
         out_rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                                "Execution Does Not Exist: '%s'", arn);
@@ -250,23 +267,10 @@ sfn_rc sfn_store_list_running(sfn_store *s,
                               void *ud, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, EXEC_COLS "WHERE status = 0 ORDER BY id",
+    if (sqlite3_prepare_v2(s->db, SFN__EXEC_COLS "WHERE status = 0 ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return sfn__store_db_error(s, err, "list running");
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sfn_exec_rec r = {0};
-        fill_exec(st, &r);
-        int stop = cb(&r, ud);
-        sfn_exec_rec_free(&r);
-        if (stop)
-            break;
-    }
-    sfn_rc out = rc == SQLITE_ROW || rc == SQLITE_DONE
-                     ? SFN_OK
-                     : sfn__store_db_error(s, err, "list running");
-    sqlite3_finalize(st);
-    return out;
+    return sfn__store_each_exec(s, st, cb, ud, err, "list running");
 }
 
 sfn_rc sfn_store_list_due(sfn_store *s, int64_t until_ms,
@@ -275,25 +279,12 @@ sfn_rc sfn_store_list_due(sfn_store *s, int64_t until_ms,
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
-                           EXEC_COLS "WHERE status = 0 AND wake_ms > 0 AND "
+                           SFN__EXEC_COLS "WHERE status = 0 AND wake_ms > 0 AND "
                                      "wake_ms <= ?1 ORDER BY wake_ms",
                            -1, &st, NULL) != SQLITE_OK)
         return sfn__store_db_error(s, err, "list due");
     sqlite3_bind_int64(st, 1, until_ms);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sfn_exec_rec r = {0};
-        fill_exec(st, &r);
-        int stop = cb(&r, ud);
-        sfn_exec_rec_free(&r);
-        if (stop)
-            break;
-    }
-    sfn_rc out = rc == SQLITE_ROW || rc == SQLITE_DONE
-                     ? SFN_OK
-                     : sfn__store_db_error(s, err, "list due");
-    sqlite3_finalize(st);
-    return out;
+    return sfn__store_each_exec(s, st, cb, ud, err, "list due");
 }
 
 sfn_rc sfn_store_find_execution(sfn_store *s, const char *name,
@@ -309,7 +300,7 @@ sfn_rc sfn_store_find_execution(sfn_store *s, const char *name,
     sfn_rc rc = SFN_OK;
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        *arn_out = col_dup(st, 0);
+        *arn_out = sfn__store_col_dup(st, 0);
     else if (step == SQLITE_DONE)
         rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                            "Execution Does Not Exist: '%s'", name);

@@ -36,4 +36,19 @@ struct sfn_store {
 
 sfn_rc sfn__store_db_error(sfn_store *s, sfn_error *err, const char *what);
 
+/* The columns every execution query selects, in sfn__store_fill_exec's
+ * order. */
+#define SFN__EXEC_COLS                                                     \
+    "SELECT id, arn, machine, revision, name, status, input, output, "    \
+    "error, cause, start_ms, stop_ms, next_event, wake_ms FROM executions "
+
+/* Copy of column i as a C string (malloc'd), NULL for SQL NULL. */
+char *sfn__store_col_dup(sqlite3_stmt *st, int i);
+void sfn__store_fill_exec(sqlite3_stmt *st, sfn_exec_rec *r);
+/* Steps a prepared execution query (SFN__EXEC_COLS) to its end, calling cb
+ * with each row until it returns non-zero; finalizes st. */
+sfn_rc sfn__store_each_exec(sfn_store *s, sqlite3_stmt *st,
+                            int (*cb)(const sfn_exec_rec *r, void *ud),
+                            void *ud, sfn_error *err, const char *what);
+
 #endif
