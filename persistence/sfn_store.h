@@ -154,12 +154,13 @@ sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
                              int (*cb)(const sfn_store_event *e, void *ud),
                              void *ud, sfn_error *err);
 
-/* Moves most WAL checkpoint work off the writer: starts a thread with its
- * own connection that checkpoints (PASSIVE: never blocking the writer)
- * every 50 ms; the writer's automatic checkpoint (every 2048 pages) then
- * only finishes the job and lets the WAL start over.  Stopped by
- * sfn_store_close.  For the engine's connection. */
-sfn_rc sfn_store_start_checkpointer(sfn_store *s, sfn_error *err);
+/* How many WAL pages the writer lets accumulate before it checkpoints
+ * (SQLite's default is 1000).  A checkpoint stalls the commit that runs it
+ * for its copy and fsyncs, so the engine asks for small, frequent ones:
+ * measured with StartExecution over HTTP, 256 pages keeps p99 near 4 ms at
+ * 16 connections where 1000 gives about 10 ms. */
+sfn_rc sfn_store_set_checkpoint_pages(sfn_store *s, int pages,
+                                      sfn_error *err);
 
 /* Sizes for benchmarks: bytes used by the database file (page_count *
  * page_size), 0 on error. */

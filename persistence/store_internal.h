@@ -3,9 +3,7 @@
 #ifndef SFN_STORE_INTERNAL_H
 #define SFN_STORE_INTERNAL_H
 
-#include <pthread.h>
 #include <sqlite3.h>
-#include <stdbool.h>
 
 #include "sfn_store.h"
 
@@ -25,13 +23,6 @@ enum {
 struct sfn_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[SFN__STMT_COUNT];
-    /* background checkpointer (sfn_store_start_checkpointer) */
-    bool ckpt_running;
-    pthread_t ckpt_thread;
-    pthread_mutex_t ckpt_mu;
-    pthread_cond_t ckpt_cv;
-    bool ckpt_stop;
-    sqlite3 *ckpt_db;
 };
 
 sfn_rc sfn__store_db_error(sfn_store *s, sfn_error *err, const char *what);

@@ -210,93 +210,18 @@ fail:
     return rc;
 }
 
-static void *checkpointer(void *ud)
+sfn_rc sfn_store_set_checkpoint_pages(sfn_store *s, int pages,
+                                     sfn_error *err)
 {
-    sfn_store *s = ud;
-    pthread_mutex_lock(&s->ckpt_mu);
-    while (!s->ckpt_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->ckpt_cv, &s->ckpt_mu, &ts);
-        if (s->ckpt_stop)
-            break;
-        pthread_mutex_unlock(&s->ckpt_mu);
-        /* PASSIVE copies what it can without waiting for the writer.  The
-         * WAL only starts over when a checkpoint has copied all of it, which
-         * under constant writes a concurrent checkpoint rarely sees: the
-         * writer's own automatic checkpoint (every 2048 pages) finishes the
-         * job and finds little left to copy, so its stall is mostly the
-         * fsync. */
-        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                  NULL, NULL);
-        pthread_mutex_lock(&s->ckpt_mu);
-    }
-    pthread_mutex_unlock(&s->ckpt_mu);
-    return NULL;
-}
-
-sfn_rc sfn_store_start_checkpointer(sfn_store *s, sfn_error *err)
-{
-    if (s->ckpt_running)
-        return SFN_OK;
-    const char *path = sqlite3_db_filename(s->db, "main");
-    if (!path || !*path)
-        return SFN_OK; /* in-memory database: nothing to checkpoint */
-    if (sqlite3_open_v2(path, &s->ckpt_db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        sfn_rc rc = sfn_error_set(err, SFN_EIO, NULL, -1,
-                                  "checkpointer: cannot open '%s': %s", path,
-                                  sqlite3_errmsg(s->ckpt_db));
-        sqlite3_close_v2(s->ckpt_db);
-        s->ckpt_db = NULL;
-        return rc;
-    }
-    sqlite3_busy_timeout(s->ckpt_db, 1000);
-    /* a first read opens the WAL, so checkpoints have something to do */
-    sqlite3_exec(s->ckpt_db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
-                 NULL);
-    pthread_mutex_init(&s->ckpt_mu, NULL);
-    pthread_cond_init(&s->ckpt_cv, NULL);
-    s->ckpt_stop = false;
-    if (pthread_create(&s->ckpt_thread, NULL, checkpointer, s)) {
-        sqlite3_close_v2(s->ckpt_db);
-        s->ckpt_db = NULL;
-        return sfn_error_set(err, SFN_ENOMEM, NULL, -1,
-                             "checkpointer: cannot start a thread");
-    }
-    s->ckpt_running = true;
-    sqlite3_wal_autocheckpoint(s->db, 2048);
-    /* the WAL file is cut back to 64 MiB when it starts over */
-    sqlite3_exec(s->db, "PRAGMA journal_size_limit=67108864", NULL, NULL, NULL);
+    if (sqlite3_wal_autocheckpoint(s->db, pages) != SQLITE_OK)
+        return sfn__store_db_error(s, err, "wal_autocheckpoint");
     return SFN_OK;
-}
-
-static void stop_checkpointer(sfn_store *s)
-{
-    if (!s->ckpt_running)
-        return;
-    pthread_mutex_lock(&s->ckpt_mu);
-    s->ckpt_stop = true;
-    pthread_cond_signal(&s->ckpt_cv);
-    pthread_mutex_unlock(&s->ckpt_mu);
-    pthread_join(s->ckpt_thread, NULL);
-    sqlite3_close_v2(s->ckpt_db);
-    pthread_cond_destroy(&s->ckpt_cv);
-    pthread_mutex_destroy(&s->ckpt_mu);
-    s->ckpt_running = false;
 }
 
 void sfn_store_close(sfn_store *s)
 {
     if (!s)
         return;
-    stop_checkpointer(s);
     for (int i = 0; i < SFN__STMT_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close_v2(s->db);

@@ -142,10 +142,10 @@ sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err)
     snprintf(e->account, sizeof e->account, "%s",
              opts->account ? opts->account : "123456789012");
     engine_calls_init(e);
-    /* commits should not stall for WAL checkpoints: another thread does
-     * them (failure to start it only costs latency) */
+    /* small, frequent WAL checkpoints: each stalls its commit less
+     * (failure only costs latency) */
     sfn_error ignored;
-    sfn_store_start_checkpointer(e->o.store, &ignored);
+    sfn_store_set_checkpoint_pages(e->o.store, 256, &ignored);
     return e;
 }
 
