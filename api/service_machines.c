@@ -224,6 +224,13 @@ static json_t *describe(sfn_service *svc, sfn_store *st, const char *name,
         if (meta.revision_id)
             json_object_set_new(out, "revisionId",
                                 json_string(meta.revision_id));
+        /* AWS lists the variables each state reads, when any are read */
+        sfn_graph *g = svc_graph(svc, st, m.name, m.revision, &e2);
+        json_t *refs = g ? sfn_asl_variable_references(g) : NULL;
+        if (json_object_size(refs))
+            json_object_set(out, "variableReferences", refs);
+        json_decref(refs);
+        sfn_graph_unref(g);
     }
     free(role);
     sfn_machine_meta_free(&meta);

@@ -255,6 +255,11 @@ sfn_rc sfn_asl_compile(json_t *definition, const sfn_asl_opts *opts,
 sfn_graph *sfn_graph_ref(sfn_graph *g);   /* returns g                      */
 void sfn_graph_unref(sfn_graph *g);        /* frees at zero; NULL ok         */
 
+/* The workflow variables each state reads ({"StateName": ["x", "y"]}, only
+ * states that read some; names unique per state in first-seen order), as
+ * DescribeStateMachine's variableReferences.  New reference. */
+json_t *sfn_asl_variable_references(const sfn_graph *g);
+
 /* Finds a state by name in a block; NULL when absent. */
 const sfn_state *sfn_block_find(const sfn_block *b, const char *name);
 

@@ -604,9 +604,36 @@ static void test_10000_state_chain_compiles(void **state)
     free(text);
 }
 
+/* variableReferences: JSONata free variables ($states excluded), $var
+ * paths in Choice rules and templates, nested blocks included. */
+static void test_variable_references(void **state)
+{
+    (void)state;
+    sfn_graph *g = ok(
+        "{\"StartAt\":\"A\",\"States\":{"
+        "\"A\":{\"Type\":\"Pass\",\"Assign\":{\"x\":1,\"y\":2},"
+        "\"Next\":\"C\"},"
+        "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$y\","
+        "\"NumericEquals\":2,\"Next\":\"J\"}],\"Default\":\"J\"},"
+        "\"J\":{\"Type\":\"Pass\",\"QueryLanguage\":\"JSONata\","
+        "\"Output\":\"{% $x + $states.input.a %}\",\"Next\":\"P\"},"
+        "\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":[{"
+        "\"StartAt\":\"In\",\"States\":{\"In\":{\"Type\":\"Pass\","
+        "\"Parameters\":{\"v.$\":\"$x\"},\"End\":true}}}]}}}");
+    json_t *refs = sfn_asl_variable_references(g);
+    json_error_t je;
+    json_t *want = json_loads("{\"C\":[\"y\"],\"J\":[\"x\"],\"In\":[\"x\"]}",
+                              0, &je);
+    assert_true(json_equal(refs, want));
+    json_decref(want);
+    json_decref(refs);
+    sfn_graph_unref(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_variable_references),
         cmocka_unit_test(test_indices_and_find),
         cmocka_unit_test(test_retry_defaults_and_catch),
         cmocka_unit_test(test_payload_template),

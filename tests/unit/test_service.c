@@ -152,6 +152,28 @@ static json_t *wait_end(fx *f, const char *arn)
 
 /* ---- state machines ---------------------------------------------------- */
 
+static void test_variable_references(void **state)
+{
+    fx *f = *state;
+    const char *def =
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+        "\"Assign\":{\"x\":1,\"y\":2},\"Next\":\"B\"},\"B\":{\"Type\":"
+        "\"Pass\",\"Parameters\":{\"s.$\":\"States.Format('{}', $x)\","
+        "\"t.$\":\"$y\"},\"End\":true}}}";
+    char *q = quoted(def);
+    json_t *c = ok(f, "CreateStateMachine",
+                   "{\"name\":\"vars\",\"definition\":%s,\"roleArn\":\""
+                   ROLE "\"}", q);
+    json_decref(c);
+    free(q);
+    json_t *d = ok(f, "DescribeStateMachine",
+                   "{\"stateMachineArn\":\"" M_ARN "vars\"}");
+    json_t *want = json_loads("{\"B\":[\"x\",\"y\"]}", 0, NULL);
+    assert_true(json_equal(json_object_get(d, "variableReferences"), want));
+    json_decref(want);
+    json_decref(d);
+}
+
 static void test_create_describe(void **state)
 {
     fx *f = *state;
@@ -170,6 +192,8 @@ static void test_create_describe(void **state)
     assert_string_equal(str(d, "status"), "ACTIVE");
     assert_string_equal(str(d, "roleArn"), ROLE);
     assert_non_null(str(d, "revisionId"));
+    /* it reads no workflow variable: no variableReferences member */
+    assert_null(json_object_get(d, "variableReferences"));
     json_decref(d);
     /* identical create: same ARN; different definition: conflict */
     json_t *c2 = ok(f, "CreateStateMachine",
@@ -836,6 +860,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_create_describe),
+        T(test_variable_references),
         T(test_create_errors),
         T(test_update_and_revisions),
         T(test_list_machines_paging),
