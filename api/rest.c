@@ -304,15 +304,25 @@ static void append_pct(char *out, size_t size, const char *s)
 
 /* ---- state machines ---------------------------------------------------- */
 
-static void describe_machine(ctx *c, const char *arn, int status)
+/* Runs an action and sends its answer in the REST shape (errors are sent
+ * by call); exec_ids adds each execution's `id`.  req: stolen. */
+static void relay(ctx *c, const char *action, json_t *req, int status,
+                  bool exec_ids)
 {
-    json_t *out = call(c, "DescribeStateMachine",
-                       json_pack("{s:s}", "stateMachineArn", arn));
+    json_t *out = call(c, action, req);
     if (!out)
         return;
     json_t *body = friendly(out);
     json_decref(out);
+    if (exec_ids)
+        add_exec_ids(body);
     send_json(c->resp, status, body);
+}
+
+static void describe_machine(ctx *c, const char *arn, int status)
+{
+    relay(c, "DescribeStateMachine",
+          json_pack("{s:s}", "stateMachineArn", arn), status, false);
 }
 
 /* The body as a JSON string (new), or NULL with a 400 filled when it is
@@ -420,12 +430,7 @@ static void list_machines(ctx *c)
         json_decref(req);
         return;
     }
-    json_t *out = call(c, "ListStateMachines", req);
-    if (!out)
-        return;
-    json_t *body = friendly(out);
-    json_decref(out);
-    send_json(c->resp, 200, body);
+    relay(c, "ListStateMachines", req, 200, false);
 }
 
 static void delete_machine(ctx *c, const char *arn)
@@ -531,25 +536,13 @@ static void list_executions(ctx *c)
         json_decref(req);
         return;
     }
-    json_t *out = call(c, "ListExecutions", req);
-    if (!out)
-        return;
-    json_t *body = friendly(out);
-    json_decref(out);
-    add_exec_ids(body);
-    send_json(c->resp, 200, body);
+    relay(c, "ListExecutions", req, 200, true);
 }
 
 static void describe_execution(ctx *c, const char *arn)
 {
-    json_t *out = call(c, "DescribeExecution",
-                       json_pack("{s:s}", "executionArn", arn));
-    if (!out)
-        return;
-    json_t *body = friendly(out);
-    json_decref(out);
-    add_exec_ids(body);
-    send_json(c->resp, 200, body);
+    relay(c, "DescribeExecution", json_pack("{s:s}", "executionArn", arn),
+          200, true);
 }
 
 static bool truthy(const char *s)
@@ -566,12 +559,7 @@ static void history(ctx *c, const char *arn)
         json_decref(req);
         return;
     }
-    json_t *out = call(c, "GetExecutionHistory", req);
-    if (!out)
-        return;
-    json_t *body = friendly(out);
-    json_decref(out);
-    send_json(c->resp, 200, body);
+    relay(c, "GetExecutionHistory", req, 200, false);
 }
 
 static void stop_execution(ctx *c, const char *arn)
@@ -597,12 +585,7 @@ static void stop_execution(ctx *c, const char *arn)
             json_object_set(req, keys[i], v);
     }
     json_decref(opts);
-    json_t *out = call(c, "StopExecution", req);
-    if (!out)
-        return;
-    json_t *body = friendly(out);
-    json_decref(out);
-    send_json(c->resp, 200, body);
+    relay(c, "StopExecution", req, 200, false);
 }
 
 static void validate(ctx *c)
