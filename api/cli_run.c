@@ -1,5 +1,6 @@
 /* cli_run.c: `stepd run` (one execution to completion in-process, with the
- * same engine and SQLite store as the server) and `stepd history` (the
+ * same engine, SQLite store and task dispatcher as the server, optionally
+ * under a Step Functions Local mock test case) and `stepd history` (the
  * event history of an execution in a database). */
 #include <errno.h>
 #include <getopt.h>
@@ -9,16 +10,26 @@
 
 #include "cli.h"
 #include "sfn_asl.h"
+#include "sfn_config.h"
 #include "sfn_engine.h"
 #include "sfn_json.h"
 #include "sfn_store.h"
+#include "sfn_tasks.h"
 
 static const char run_usage[] =
     "usage: stepd run FILE [--input JSON | --input-file F] [--db PATH]\n"
     "                 [--name NAME] [--json] [--sync normal|full]\n"
     "                 [--max-history-events N] [--max-payload-bytes N]\n"
+    "                 [--mock-config FILE] [--test-case NAME] [--config FILE]\n"
     "  Runs one execution of the definition in FILE to completion and prints\n"
     "  its result.  --db keeps the database (default: a temporary file).\n"
+    "  The state machine is named after FILE (orders.asl.json: orders).\n"
+    "  --mock-config: a Step Functions Local mock file (default: env\n"
+    "  SFN_MOCK_CONFIG); --test-case runs the execution under that file's\n"
+    "  StateMachines.<name>.TestCases.NAME: its states get the mocked\n"
+    "  responses, other Task states call their resources as usual.\n"
+    "  --config: a stepd config file (as for serve); its http.*, tasks.*,\n"
+    "  connections and bindings apply to the run's Task states.\n"
     "  --json prints {\"executionArn\",\"status\",\"output\",\"error\","
     "\"cause\"}.\n"
     "  --sync: SQLite synchronous mode (default normal).  The limits default\n"
@@ -130,6 +141,7 @@ static void print_result(const sfn_exec_rec *r, bool as_json)
 
 typedef struct run_args {
     const char *file, *input_text, *input_file, *db, *name;
+    const char *mock_config, *test_case, *config;
     bool json;
     sfn_sync_mode sync;
     sfn_exec_limits limits;
@@ -156,6 +168,9 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         {"sync", required_argument, NULL, 's'},
         {"max-history-events", required_argument, NULL, 'H'},
         {"max-payload-bytes", required_argument, NULL, 'P'},
+        {"mock-config", required_argument, NULL, 'M'},
+        {"test-case", required_argument, NULL, 'T'},
+        {"config", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -190,6 +205,9 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         case 'f': a->input_file = optarg; break;
         case 'd': a->db = optarg; break;
         case 'n': a->name = optarg; break;
+        case 'M': a->mock_config = optarg; break;
+        case 'T': a->test_case = optarg; break;
+        case 'C': a->config = optarg; break;
         case 'j': a->json = true; break;
         case 'h': fputs(run_usage, stdout); return -1;
         default: fputs(run_usage, stderr); return SFN_CLI_USAGE;
@@ -200,32 +218,93 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         return SFN_CLI_USAGE;
     }
     a->file = argv[optind];
+    if (!a->mock_config) {
+        const char *env = getenv("SFN_MOCK_CONFIG");
+        a->mock_config = env && *env ? env : NULL;
+    }
+    if (a->test_case && !a->mock_config) {
+        fprintf(stderr, "stepd run: --test-case '%s' needs a mock config "
+                        "(--mock-config FILE or SFN_MOCK_CONFIG)\n",
+                a->test_case);
+        return SFN_CLI_USAGE;
+    }
     return 0;
 }
 
-static int execute(const run_args *a, sfn_graph *g, const char *text,
-                   json_t *input, sfn_store *store)
+/* The dispatcher of the run: built-in resources, the HTTP Task and, with a
+ * mock file, its mocked responses.  NULL (message printed) when the mock
+ * file is bad, lacks the test case, or the graph has a Task nothing runs. */
+static sfn_tasks *open_tasks(const run_args *a, const char *machine,
+                             const sfn_graph *g)
+{
+    sfn_tasks_config tc = {.http_timeout_s = 60,
+                           .mock_file = (char *)a->mock_config,
+                           .region = "us-east-1"};
+    sfn_error err;
+    sfn_config cfg;
+    bool have_cfg = false;
+    if (a->config) {
+        /* the same file `stepd serve --config` reads */
+        if (sfn_config_defaults(&cfg, &err) != SFN_OK ||
+            sfn_config_apply_file(&cfg, a->config, &err) != SFN_OK) {
+            fprintf(stderr, "stepd run: %s\n", err.cause);
+            sfn_config_free(&cfg);
+            return NULL;
+        }
+        have_cfg = true;
+        tc = cfg.tasks;
+        if (a->mock_config)
+            tc.mock_file = (char *)a->mock_config;
+    }
+    sfn_tasks *t = sfn_tasks_new(&tc, &err);
+    if (have_cfg)
+        sfn_config_free(&cfg);
+    if (!t) {
+        fprintf(stderr, "stepd run: %s\n", err.cause);
+        return NULL;
+    }
+    if (a->test_case && !sfn_tasks_has_test_case(t, machine, a->test_case)) {
+        fprintf(stderr,
+                "stepd run: --test-case '%s': the mock config '%s' has no "
+                "test case '%s' for state machine '%s' (expected at "
+                "/StateMachines/%s/TestCases/%s)\n",
+                a->test_case, a->mock_config, a->test_case, machine, machine,
+                a->test_case);
+        sfn_tasks_free(t);
+        return NULL;
+    }
+    if (sfn_tasks_check_graph(t, g, a->test_case, &err) != SFN_OK) {
+        fprintf(stderr, "stepd run: %s\n", err.cause);
+        sfn_tasks_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int execute(const run_args *a, const char *mname, sfn_tasks *tasks,
+                   sfn_graph *g, const char *text, json_t *input,
+                   sfn_store *store)
 {
     sfn_error err;
-    char *mname = machine_name(a->file);
     int64_t rev = 0;
     if (sfn_store_put_machine(store, mname, "STANDARD", text,
                               sfn_clock_now_ms(sfn_clock_real()), &rev,
                               &err) != SFN_OK) {
         fprintf(stderr, "stepd run: %s\n", err.cause);
-        free(mname);
         return SFN_CLI_USAGE;
     }
     progress p = {sfn_clock_now_ms(sfn_clock_real()),
                   !a->json && isatty(STDERR_FILENO)};
     sfn_engine_opts o = {.store = store, .load_graph = load_graph,
                          .load_ud = store, .observer = on_event,
-                         .observer_ud = &p, .limits = a->limits};
+                         .observer_ud = &p, .limits = a->limits,
+                         .tasks = tasks};
     sfn_engine *e = sfn_engine_new(&o, &err);
     char *arn = NULL;
     int status = SFN_CLI_USAGE;
-    if (e && sfn_engine_start(e, mname, rev, g, a->name, input, &arn, &err) ==
-                 SFN_OK &&
+    if (e &&
+        sfn_engine_start_case(e, mname, rev, g, a->name, input, a->test_case,
+                              &arn, &err) == SFN_OK &&
         sfn_engine_run_until_idle(e, &err) == SFN_OK) {
         sfn_exec_rec r = {0};
         if (sfn_store_get_execution(store, arn, &r, &err) == SFN_OK) {
@@ -237,7 +316,6 @@ static int execute(const run_args *a, sfn_graph *g, const char *text,
     if (status == SFN_CLI_USAGE)
         fprintf(stderr, "stepd run: %s\n", err.cause);
     free(arn);
-    free(mname);
     sfn_engine_free(e);
     return status;
 }
@@ -261,6 +339,8 @@ int sfn_cli_run(int argc, char **argv)
     sfn_asl_opts opts = {0};
     json_t *input = NULL;
     sfn_store *store = NULL;
+    sfn_tasks *tasks = NULL;
+    char *mname = NULL;
     char tmp[] = "/tmp/stepd-run-XXXXXX";
     bool made_tmp = false;
     int status = SFN_CLI_USAGE;
@@ -284,6 +364,14 @@ int sfn_cli_run(int argc, char **argv)
     }
     if (!input)
         goto out;
+    mname = machine_name(a.file);
+    if (!mname) {
+        fprintf(stderr, "stepd run: out of memory\n");
+        goto out;
+    }
+    tasks = open_tasks(&a, mname, g);
+    if (!tasks)
+        goto out;
     const char *db = a.db;
     if (!db) {
         int fd = mkstemp(tmp);
@@ -302,9 +390,11 @@ int sfn_cli_run(int argc, char **argv)
         fprintf(stderr, "stepd run: %s\n", err.cause);
         goto out;
     }
-    status = execute(&a, g, text, input, store);
+    status = execute(&a, mname, tasks, g, text, input, store);
 out:
     sfn_store_close(store);
+    sfn_tasks_free(tasks);
+    free(mname);
     if (made_tmp)
         sfn_cli_remove_db(tmp);
     json_decref(input);

@@ -14,6 +14,7 @@
 #include "sfn_metrics.h"
 #include "sfn_server.h"
 #include "sfn_service.h"
+#include "sfn_tasks.h"
 
 static void serve_usage(FILE *out)
 {
@@ -44,7 +45,8 @@ static const char *env(const char *name)
     return getenv(name);
 }
 
-static sfn_service *open_service(const sfn_config *c, sfn_error *err)
+static sfn_service *open_service(const sfn_config *c, sfn_tasks *tasks,
+                                 sfn_error *err)
 {
     sfn_service_opts o;
     memset(&o, 0, sizeof o);
@@ -55,6 +57,7 @@ static sfn_service *open_service(const sfn_config *c, sfn_error *err)
     o.limits.history_events_max = c->limits.history_events;
     o.limits.payload_bytes_max = (size_t)c->limits.payload_bytes;
     o.max_open_executions = c->limits.open_executions;
+    o.tasks = tasks;
     return sfn_service_new(&o, err);
 }
 
@@ -74,6 +77,20 @@ static void announce(sfn_log *log, const sfn_config *c, bool loopback)
                   c->auth_token ? " -H \"Authorization: Bearer $STEPD_TOKEN\""
                                 : "",
                   url);
+    if (!c->tasks.n_allow)
+        sfn_log_write(log, SFN_LOG_WARN, NULL, NULL, 0,
+                      "http.allow is not set: HTTP tasks and resource "
+                      "bindings may call any destination, internal "
+                      "addresses included");
+    else
+        sfn_log_write(log, SFN_LOG_INFO, NULL, NULL, 0,
+                      "outbound HTTP limited to %zu http.allow entries",
+                      c->tasks.n_allow);
+    if (c->tasks.mock_file)
+        sfn_log_write(log, SFN_LOG_INFO, NULL, NULL, 0,
+                      "mock config %s: start executions of ARN#TestCase "
+                      "to use it",
+                      c->tasks.mock_file);
     if (!loopback && !c->auth_token)
         sfn_log_write(log, SFN_LOG_WARN, NULL, NULL, 0,
                       "listening on a non-loopback address without "
@@ -95,8 +112,14 @@ static int run(const sfn_config *c, sfn_log *log, const sigset_t *set)
 {
     sfn_error err;
     sfn_error_clear(&err);
-    sfn_service *svc = open_service(c, &err);
+    sfn_tasks *tasks = sfn_tasks_new(&c->tasks, &err);
+    if (!tasks) {
+        sfn_log_write(log, SFN_LOG_ERROR, NULL, NULL, 0, "%s", err.cause);
+        return 1;
+    }
+    sfn_service *svc = open_service(c, tasks, &err);
     if (!svc) {
+        sfn_tasks_free(tasks);
         sfn_log_write(log, SFN_LOG_ERROR, NULL, NULL, 0,
                       "cannot open the service on '%s': %s", c->db,
                       err.cause);
@@ -109,6 +132,7 @@ static int run(const sfn_config *c, sfn_log *log, const sigset_t *set)
     if (!server) {
         sfn_log_write(log, SFN_LOG_ERROR, NULL, NULL, 0, "%s", err.cause);
         sfn_service_free(svc);
+        sfn_tasks_free(tasks);
         sfn_metrics_destroy(&metrics);
         return 1;
     }
@@ -119,6 +143,7 @@ static int run(const sfn_config *c, sfn_log *log, const sigset_t *set)
                   strsignal(sig));
     sfn_server_stop(server);
     sfn_service_free(svc);
+    sfn_tasks_free(tasks);
     sfn_metrics_destroy(&metrics);
     sfn_log_write(log, SFN_LOG_INFO, NULL, NULL, 0, "stopped");
     return 0;

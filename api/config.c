@@ -9,10 +9,25 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sfn_config.h"
+#include "sfn_httpc.h"
 
-typedef enum { T_STR, T_OPTSTR, T_INT, T_SYNC, T_LEVEL, T_FORMAT, T_KEYS } kind;
+typedef enum {
+    T_STR,
+    T_OPTSTR,
+    T_INT,
+    T_SIZE,     /* an integer into a size_t                              */
+    T_SYNC,
+    T_LEVEL,
+    T_FORMAT,
+    T_KEYS,
+    T_LIST,     /* comma-separated text, or a JSON array in the file     */
+    T_UNBOUND,
+    T_CONNS,    /* file only: {"name": {...}}                            */
+    T_BINDINGS, /* file only: [{...}]                                    */
+} kind;
 
 typedef struct {
     const char *key;
@@ -63,17 +78,41 @@ static const setting settings[] = {
     {"log.level", T_LEVEL, OFF(log_level), "info", 0, 0,
      "debug, info, warn or error"},
     {"log.format", T_FORMAT, OFF(log_format), "text", 0, 0, "text or json"},
+    {"http.allow", T_LIST, 0, "", 0, 0,
+     "outbound allowlist for HTTP Tasks and bindings: hosts, *.patterns, "
+     "CIDRs (comma-separated; an array in the file); empty = any host"},
+    {"http.timeout_seconds", T_INT, OFF(tasks.http_timeout_s), "60", 1, 3600,
+     "default timeout of an outbound HTTP request"},
+    {"http.max_response_bytes", T_SIZE, OFF(tasks.max_response_bytes),
+     "262144", 1024, 67108864,
+     "largest outbound response body (States.DataLimitExceeded above)"},
+    {"tasks.unbound", T_UNBOUND, OFF(tasks.unbound), "state", 0, 0,
+     "a Task nothing can run fails: state (when it runs) or start "
+     "(StartExecution is refused)"},
+    {"mock_config", T_OPTSTR, OFF(tasks.mock_file), "", 0, 0,
+     "Step Functions Local mock configuration file (also SFN_MOCK_CONFIG)"},
+    {"connections", T_CONNS, 0, "", 0, 0,
+     "named connections for HTTP Task authentication (file only)"},
+    {"bindings", T_BINDINGS, 0, "", 0, 0,
+     "Task resource -> HTTP endpoint bindings (file only)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 
+static bool file_only(const setting *s)
+{
+    return s->type == T_CONNS || s->type == T_BINDINGS;
+}
+
 const sfn_config_doc *sfn_config_docs(size_t *n_out)
 {
     static sfn_config_doc docs[N_SETTINGS];
+    size_t n = 0;
     for (size_t i = 0; i < N_SETTINGS; i++)
-        docs[i] = (sfn_config_doc){settings[i].key, settings[i].def,
-                                   settings[i].help};
-    *n_out = N_SETTINGS;
+        if (!file_only(&settings[i]))
+            docs[n++] = (sfn_config_doc){settings[i].key, settings[i].def,
+                                         settings[i].help};
+    *n_out = n;
     return docs;
 }
 
@@ -187,6 +226,61 @@ static sfn_rc set_str(char **dst, const setting *s, const char *value,
     return SFN_OK;
 }
 
+/* tasks.region follows region (ARNs and the HTTP Task's User-Agent). */
+static sfn_rc sync_region(sfn_config *c, sfn_error *err)
+{
+    free(c->tasks.region);
+    c->tasks.region = c->region ? strdup(c->region) : NULL;
+    if (c->region && !c->tasks.region)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    return SFN_OK;
+}
+
+static void free_allow(sfn_config *c)
+{
+    for (size_t i = 0; i < c->tasks.n_allow; i++)
+        free(c->tasks.allow[i]);
+    free(c->tasks.allow);
+    c->tasks.allow = NULL;
+    c->tasks.n_allow = 0;
+}
+
+static sfn_rc add_allow(sfn_config *c, const char *entry, size_t len,
+                        sfn_error *err)
+{
+    char **a = realloc(c->tasks.allow, (c->tasks.n_allow + 1) * sizeof *a);
+    if (!a)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    c->tasks.allow = a;
+    if (!(a[c->tasks.n_allow] = strndup(entry, len)))
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    c->tasks.n_allow++;
+    return SFN_OK;
+}
+
+/* "a.example.com, *.b.com,10.0.0.0/8": entries trimmed, empty ones
+ * skipped; replaces the list. */
+static sfn_rc set_list(sfn_config *c, const char *value, sfn_error *err)
+{
+    free_allow(c);
+    const char *p = value;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *b = p, *e = p + n;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        if (e > b) {
+            sfn_rc rc = add_allow(c, b, (size_t)(e - b), err);
+            if (rc != SFN_OK)
+                return rc;
+        }
+        p += n + (p[n] == ',');
+    }
+    return SFN_OK;
+}
+
 static sfn_rc set_enum(sfn_config *c, const setting *s, const char *value,
                        const char *source, sfn_error *err)
 {
@@ -199,6 +293,13 @@ static sfn_rc set_enum(sfn_config *c, const setting *s, const char *value,
         if (ok)
             *(sfn_sync_mode *)(void *)base =
                 !strcmp(value, "full") ? SFN_SYNC_FULL : SFN_SYNC_NORMAL;
+    } else if (s->type == T_UNBOUND) {
+        allowed = "state, start";
+        ok = !strcmp(value, "state") || !strcmp(value, "start");
+        if (ok)
+            *(sfn_unbound_mode *)(void *)base = !strcmp(value, "start")
+                                                    ? SFN_UNBOUND_AT_START
+                                                    : SFN_UNBOUND_AT_STATE;
     } else if (s->type == T_LEVEL) {
         allowed = "debug, info, warn, error";
         ok = sfn_log_parse_level(value, (sfn_log_level *)(void *)base);
@@ -221,14 +322,31 @@ sfn_rc sfn_config_set(sfn_config *c, const char *key, const char *value,
         return sfn_error_set(err, SFN_EINVAL, NULL, -1,
                              "%s: unknown setting '%s'", source, key);
     char *base = (char *)c + s->off;
+    sfn_rc rc;
+    int64_t n = 0;
     switch (s->type) {
     case T_STR:
     case T_OPTSTR:
-        return set_str((char **)(void *)base, s, value, source, err);
+        rc = set_str((char **)(void *)base, s, value, source, err);
+        return rc == SFN_OK && !strcmp(key, "region") ? sync_region(c, err)
+                                                      : rc;
     case T_INT:
         return set_int((int64_t *)(void *)base, s, value, source, err);
+    case T_SIZE:
+        if ((rc = set_int(&n, s, value, source, err)) == SFN_OK)
+            *(size_t *)(void *)base = (size_t)n;
+        return rc;
     case T_KEYS:
         return set_keys(c, value, source, err);
+    case T_LIST:
+        return set_list(c, value, err);
+    case T_CONNS:
+    case T_BINDINGS:
+        if (!*value)
+            return SFN_OK;
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "%s: %s can only be set in the config file",
+                             source, s->key);
     default:
         return set_enum(c, s, value, source, err);
     }
@@ -275,17 +393,336 @@ static sfn_rc file_keys(sfn_config *c, json_t *arr, const char *src,
     return SFN_OK;
 }
 
-static sfn_rc file_value(sfn_config *c, const char *key, json_t *v,
-                         const char *path, sfn_error *err)
+/* ---- connections and bindings (file only) ---------------------------- */
+
+typedef struct {
+    const char *src; /* the file, for messages */
+    sfn_config_getenv getenv_fn;
+    sfn_error *err;
+} file_ctx;
+
+/* A string member, "env:NAME" read from the environment.  *out malloc'd
+ * or NULL when absent. */
+static sfn_rc file_str(const file_ctx *fc, json_t *obj, const char *member,
+                       const char *where, char **out)
 {
-    char src[600], num[32];
-    snprintf(src, sizeof src, "%s", path);
+    json_t *v = json_object_get(obj, member);
+    *out = NULL;
+    if (!v)
+        return SFN_OK;
+    const char *s = json_string_value(v);
+    if (!s)
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s.%s: expected a string", fc->src, where,
+                             member);
+    if (!strncmp(s, "env:", 4)) {
+        const char *e = fc->getenv_fn(s + 4);
+        if (!e)
+            return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                                 "%s: %s.%s: environment variable %s is not "
+                                 "set",
+                                 fc->src, where, member, s + 4);
+        s = e;
+    }
+    if (!(*out = strdup(s)))
+        return sfn_error_set(fc->err, SFN_ENOMEM, NULL, -1, "out of memory");
+    return SFN_OK;
+}
+
+/* An object of strings (headers, query), values resolved like file_str.
+ * New reference in *out, or NULL when absent. */
+static sfn_rc file_strings(const file_ctx *fc, json_t *obj,
+                           const char *member, const char *where,
+                           json_t **out)
+{
+    json_t *v = json_object_get(obj, member);
+    *out = NULL;
+    if (!v)
+        return SFN_OK;
+    char at[300];
+    snprintf(at, sizeof at, "%s.%s", where, member);
+    if (!json_is_object(v))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: expected an object of strings", fc->src,
+                             at);
+    if (!(*out = json_object()))
+        return sfn_error_set(fc->err, SFN_ENOMEM, NULL, -1, "out of memory");
+    const char *k;
+    json_t *item;
+    json_object_foreach(v, k, item) {
+        char *text = NULL;
+        sfn_rc rc = file_str(fc, v, k, at, &text);
+        if (rc == SFN_OK &&
+            json_object_set_new(*out, k, json_string(text)) != 0)
+            rc = sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                               "%s: %s.%s: not valid UTF-8", fc->src, at, k);
+        free(text);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+static sfn_rc only_keys(const file_ctx *fc, json_t *obj, const char *where,
+                        const char *const *allowed)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = !strcmp(*a, k);
+        if (!ok)
+            return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                                 "%s: %s: unknown member '%s'", fc->src,
+                                 where, k);
+    }
+    return SFN_OK;
+}
+
+static const char *const conn_keys[] = {
+    "type",      "key_name",      "key_value", "username", "password",
+    "token_url", "client_id",     "client_secret", "scope", "headers",
+    "query",     "body",          NULL};
+
+/* The members one type needs, NULL-terminated. */
+static const char *const *conn_required(sfn_conn_kind k)
+{
+    static const char *const api[] = {"key_name", "key_value", NULL};
+    static const char *const basic[] = {"username", "password", NULL};
+    static const char *const oauth[] = {"token_url", "client_id",
+                                        "client_secret", NULL};
+    return k == SFN_CONN_API_KEY ? api : k == SFN_CONN_BASIC ? basic : oauth;
+}
+
+static sfn_rc conn_kind(const file_ctx *fc, json_t *o, const char *where,
+                        sfn_conn_kind *kind)
+{
+    const char *t = json_string_value(json_object_get(o, "type"));
+    if (t && !strcmp(t, "API_KEY"))
+        *kind = SFN_CONN_API_KEY;
+    else if (t && !strcmp(t, "BASIC"))
+        *kind = SFN_CONN_BASIC;
+    else if (t && !strcmp(t, "OAUTH_CLIENT_CREDENTIALS"))
+        *kind = SFN_CONN_OAUTH;
+    else
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s.type: expected API_KEY, BASIC or "
+                             "OAUTH_CLIENT_CREDENTIALS",
+                             fc->src, where);
+    for (const char *const *r = conn_required(*kind); *r; r++)
+        if (!json_string_value(json_object_get(o, *r)) ||
+            !*json_string_value(json_object_get(o, *r)))
+            return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                                 "%s: %s: %s is required for type %s",
+                                 fc->src, where, *r, t);
+    return SFN_OK;
+}
+
+static bool is_http_url(const char *u)
+{
+    return u && (!strncasecmp(u, "http://", 7) ||
+                 !strncasecmp(u, "https://", 8)) &&
+           strlen(u) > 8;
+}
+
+static sfn_rc conn_strings(const file_ctx *fc, json_t *o, const char *where,
+                           sfn_connection *c)
+{
+    struct {
+        const char *m;
+        char **dst;
+    } f[] = {{"key_name", &c->key_name},   {"key_value", &c->key_value},
+             {"username", &c->username},   {"password", &c->password},
+             {"token_url", &c->token_url}, {"client_id", &c->client_id},
+             {"client_secret", &c->client_secret}, {"scope", &c->scope}};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        sfn_rc rc = file_str(fc, o, f[i].m, where, f[i].dst);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    if (c->kind == SFN_CONN_OAUTH && !is_http_url(c->token_url))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s.token_url: expected an http:// or "
+                             "https:// URL",
+                             fc->src, where);
+    return SFN_OK;
+}
+
+static sfn_rc file_connection(const file_ctx *fc, const char *name,
+                              json_t *o, sfn_connection *c)
+{
+    char where[300];
+    snprintf(where, sizeof where, "connections.%s", name);
+    if (!json_is_object(o))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: expected an object", fc->src, where);
+    sfn_rc rc = only_keys(fc, o, where, conn_keys);
+    if (rc == SFN_OK)
+        rc = conn_kind(fc, o, where, &c->kind);
+    if (rc == SFN_OK && !(c->name = strdup(name)))
+        rc = sfn_error_set(fc->err, SFN_ENOMEM, NULL, -1, "out of memory");
+    if (rc == SFN_OK)
+        rc = conn_strings(fc, o, where, c);
+    if (rc == SFN_OK)
+        rc = file_strings(fc, o, "headers", where, &c->headers);
+    if (rc == SFN_OK)
+        rc = file_strings(fc, o, "query", where, &c->query);
+    json_t *body = json_object_get(o, "body");
+    if (rc == SFN_OK && body && !json_is_object(body))
+        rc = sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                           "%s: %s.body: expected an object", fc->src, where);
+    if (rc == SFN_OK && body && !(c->body = json_deep_copy(body)))
+        rc = sfn_error_set(fc->err, SFN_ENOMEM, NULL, -1, "out of memory");
+    return rc;
+}
+
+/* Replaces the tasks config's connections or bindings with `n` zeroed
+ * entries (the old ones freed through a scratch config). */
+static sfn_rc reset_tasks_array(sfn_config *c, bool conns, size_t n,
+                                sfn_error *err)
+{
+    sfn_tasks_config old = {0};
+    if (conns) {
+        old.connections = c->tasks.connections;
+        old.n_connections = c->tasks.n_connections;
+        c->tasks.connections = NULL;
+        c->tasks.n_connections = 0;
+    } else {
+        old.bindings = c->tasks.bindings;
+        old.n_bindings = c->tasks.n_bindings;
+        c->tasks.bindings = NULL;
+        c->tasks.n_bindings = 0;
+    }
+    sfn_tasks_config_free(&old);
+    if (!n)
+        return SFN_OK;
+    void *p = calloc(n, conns ? sizeof(sfn_connection) : sizeof(sfn_binding));
+    if (!p)
+        return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    if (conns)
+        c->tasks.connections = p;
+    else
+        c->tasks.bindings = p;
+    return SFN_OK;
+}
+
+static sfn_rc file_connections(sfn_config *c, const file_ctx *fc, json_t *v)
+{
+    if (!json_is_object(v))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: connections: expected an object of named "
+                             "connections",
+                             fc->src);
+    sfn_rc rc = reset_tasks_array(c, true, json_object_size(v), fc->err);
+    const char *name;
+    json_t *o;
+    json_object_foreach(v, name, o) {
+        if (rc != SFN_OK)
+            break;
+        /* counted first, so a half-filled entry is freed with the rest */
+        sfn_connection *conn = &c->tasks.connections[c->tasks.n_connections++];
+        rc = file_connection(fc, name, o, conn);
+    }
+    return rc;
+}
+
+static const char *const binding_keys[] = {"resource", "url", "headers",
+                                           "connection", "timeout_seconds",
+                                           NULL};
+
+static sfn_rc file_binding(const file_ctx *fc, size_t i, json_t *o,
+                           sfn_binding *b)
+{
+    char where[64];
+    snprintf(where, sizeof where, "bindings[%zu]", i);
+    if (!json_is_object(o))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s: expected an object", fc->src, where);
+    sfn_rc rc = only_keys(fc, o, where, binding_keys);
+    if (rc == SFN_OK)
+        rc = file_str(fc, o, "resource", where, &b->resource);
+    if (rc == SFN_OK)
+        rc = file_str(fc, o, "url", where, &b->url);
+    if (rc == SFN_OK)
+        rc = file_str(fc, o, "connection", where, &b->connection);
+    if (rc == SFN_OK)
+        rc = file_strings(fc, o, "headers", where, &b->headers);
+    if (rc != SFN_OK)
+        return rc;
+    if (!b->resource || !*b->resource)
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s.resource: required", fc->src, where);
+    if (!is_http_url(b->url))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s.url: expected an http:// or https:// "
+                             "URL",
+                             fc->src, where);
+    json_t *t = json_object_get(o, "timeout_seconds");
+    if (t && (!json_is_integer(t) || json_integer_value(t) < 1 ||
+              json_integer_value(t) > 3600))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: %s.timeout_seconds: expected an integer in "
+                             "1..3600",
+                             fc->src, where);
+    b->timeout_s = t ? json_integer_value(t) : 0;
+    return SFN_OK;
+}
+
+static sfn_rc file_bindings(sfn_config *c, const file_ctx *fc, json_t *v)
+{
+    if (!json_is_array(v))
+        return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                             "%s: bindings: expected an array", fc->src);
+    sfn_rc rc = reset_tasks_array(c, false, json_array_size(v), fc->err);
+    size_t i;
+    json_t *o;
+    json_array_foreach(v, i, o) {
+        if (rc != SFN_OK)
+            break;
+        sfn_binding *b = &c->tasks.bindings[c->tasks.n_bindings++];
+        rc = file_binding(fc, i, o, b);
+    }
+    return rc;
+}
+
+static sfn_rc file_list(sfn_config *c, const file_ctx *fc, const char *key,
+                        json_t *arr)
+{
+    free_allow(c);
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        const char *s = json_string_value(e);
+        if (!s)
+            return sfn_error_set(fc->err, SFN_EINVAL, NULL, -1,
+                                 "%s: %s[%zu]: expected a string", fc->src,
+                                 key, i);
+        sfn_rc rc = add_allow(c, s, strlen(s), fc->err);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+static sfn_rc file_value(sfn_config *c, const char *key, json_t *v,
+                         const file_ctx *fc)
+{
+    char num[32];
+    const char *src = fc->src;
+    sfn_error *err = fc->err;
     const setting *s = find(key);
     if (s && s->type == T_KEYS && json_is_array(v))
         return file_keys(c, v, src, err);
+    if (s && s->type == T_LIST && json_is_array(v))
+        return file_list(c, fc, key, v);
+    if (s && s->type == T_CONNS)
+        return file_connections(c, fc, v);
+    if (s && s->type == T_BINDINGS)
+        return file_bindings(c, fc, v);
     if (json_is_string(v))
         return sfn_config_set(c, key, json_string_value(v), src, err);
-    if (json_is_integer(v) && s && s->type == T_INT) {
+    if (json_is_integer(v) && s && (s->type == T_INT || s->type == T_SIZE)) {
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         return sfn_config_set(c, key, num, src, err);
     }
@@ -294,13 +731,15 @@ static sfn_rc file_value(sfn_config *c, const char *key, json_t *v,
                              "%s: unknown setting '%s'", src, key);
     return sfn_error_set(err, SFN_EINVAL, NULL, -1,
                          "%s: %s: expected %s", src, key,
-                         s->type == T_INT    ? "an integer"
+                         s->type == T_INT || s->type == T_SIZE
+                             ? "an integer"
                          : s->type == T_KEYS ? "an array of keys"
+                         : s->type == T_LIST ? "an array of strings"
                                              : "a string");
 }
 
 static sfn_rc file_object(sfn_config *c, json_t *obj, const char *prefix,
-                          const char *path, sfn_error *err)
+                          const file_ctx *fc)
 {
     const char *name;
     json_t *v;
@@ -309,15 +748,26 @@ static sfn_rc file_object(sfn_config *c, json_t *obj, const char *prefix,
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "",
                  name);
         sfn_rc rc = json_is_object(v) && !find(key)
-                        ? file_object(c, v, key, path, err)
-                        : file_value(c, key, v, path, err);
+                        ? file_object(c, v, key, fc)
+                        : file_value(c, key, v, fc);
         if (rc != SFN_OK)
             return rc;
     }
     return SFN_OK;
 }
 
+static const char *real_getenv(const char *name)
+{
+    return getenv(name);
+}
+
 sfn_rc sfn_config_apply_file(sfn_config *c, const char *path, sfn_error *err)
+{
+    return sfn_config_apply_file_env(c, path, real_getenv, err);
+}
+
+sfn_rc sfn_config_apply_file_env(sfn_config *c, const char *path,
+                                 sfn_config_getenv getenv_fn, sfn_error *err)
 {
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -333,8 +783,12 @@ sfn_rc sfn_config_apply_file(sfn_config *c, const char *path, sfn_error *err)
     if (!json_is_object(root))
         rc = sfn_error_set(err, SFN_EINVAL, NULL, -1,
                            "config file '%s': expected a JSON object", path);
-    else
-        rc = file_object(c, root, "", path, err);
+    else {
+        char src[600];
+        snprintf(src, sizeof src, "%s", path);
+        file_ctx fc = {src, getenv_fn, err};
+        rc = file_object(c, root, "", &fc);
+    }
     json_decref(root);
     if (rc == SFN_OK) {
         free(c->config_file);
@@ -348,10 +802,18 @@ sfn_rc sfn_config_apply_file(sfn_config *c, const char *path, sfn_error *err)
 sfn_rc sfn_config_apply_env(sfn_config *c, sfn_config_getenv getenv_fn,
                             sfn_error *err)
 {
-    /* the short alias first, so the full name wins when both are set */
+    /* the short aliases first, so the full names win when both are set;
+     * SFN_MOCK_CONFIG is the variable Step Functions Local reads */
     const char *tok = getenv_fn("STEPD_TOKEN");
     if (tok) {
         sfn_rc rc = sfn_config_set(c, "auth.token", tok, "STEPD_TOKEN", err);
+        if (rc != SFN_OK)
+            return rc;
+    }
+    const char *mock = getenv_fn("SFN_MOCK_CONFIG");
+    if (mock) {
+        sfn_rc rc =
+            sfn_config_set(c, "mock_config", mock, "SFN_MOCK_CONFIG", err);
         if (rc != SFN_OK)
             return rc;
     }
@@ -458,7 +920,8 @@ sfn_rc sfn_config_load(sfn_config *c, int argc, char **argv,
         return SFN_OK;
     if (!file)
         file = getenv_fn("STEPD_CONFIG");
-    if (file && *file && (rc = sfn_config_apply_file(c, file, err)) != SFN_OK)
+    if (file && *file &&
+        (rc = sfn_config_apply_file_env(c, file, getenv_fn, err)) != SFN_OK)
         return rc;
     if ((rc = sfn_config_apply_env(c, getenv_fn, err)) != SFN_OK)
         return rc;
@@ -508,6 +971,30 @@ static bool all_chars(const char *s, const char *allowed_extra, bool digits,
     return true;
 }
 
+static sfn_rc validate_tasks(const sfn_tasks_config *t, sfn_error *err)
+{
+    for (size_t i = 0; i < t->n_allow; i++) {
+        sfn_error e;
+        sfn_error_clear(&e);
+        if (!sfn_httpc_allow_entry_valid(t->allow[i], &e))
+            return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                                 "http.allow[%zu]: '%s': %s", i, t->allow[i],
+                                 e.cause);
+    }
+    for (size_t i = 0; i < t->n_bindings; i++) {
+        const char *name = t->bindings[i].connection;
+        bool found = !name;
+        for (size_t j = 0; name && j < t->n_connections && !found; j++)
+            found = !strcmp(t->connections[j].name, name);
+        if (!found)
+            return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                                 "bindings[%zu] (%s): connection '%s' is not "
+                                 "defined in connections",
+                                 i, t->bindings[i].resource, name);
+    }
+    return SFN_OK;
+}
+
 sfn_rc sfn_config_validate(const sfn_config *c, sfn_error *err)
 {
     char *host = NULL;
@@ -527,6 +1014,8 @@ sfn_rc sfn_config_validate(const sfn_config *c, sfn_error *err)
     if (c->auth_token && strlen(c->auth_token) < 8)
         return sfn_error_set(err, SFN_EINVAL, NULL, -1,
                              "auth.token: must be at least 8 characters");
+    if ((rc = validate_tasks(&c->tasks, err)) != SFN_OK)
+        return rc;
     if (c->limits.per_ip_connections > c->limits.max_connections)
         return sfn_error_set(err, SFN_EINVAL, NULL, -1,
                              "limits.per_ip_connections: %lld is above "
@@ -547,5 +1036,6 @@ void sfn_config_free(sfn_config *c)
     free(c->auth_token);
     free(c->config_file);
     free_keys(c);
+    sfn_tasks_config_free(&c->tasks);
     memset(c, 0, sizeof *c);
 }

@@ -20,7 +20,7 @@ static const command commands[] = {
     {"validate", sfn_cli_validate, "check state machine definitions"},
     {"graph", sfn_cli_graph, "draw a definition as Graphviz DOT or Mermaid"},
     {"load", sfn_cli_load, "validate and store definitions in the database"},
-    {"run", sfn_cli_run, "run one execution to completion"},
+    {"run", sfn_cli_run, "run one execution (optionally with mocked tasks)"},
     {"history", sfn_cli_history, "print the event history of an execution"},
     {"test-state", sfn_cli_test_state, "run one state in isolation (TestState)"},
     {"serve", sfn_cli_serve, "run the engine and the HTTP API"},

@@ -1,5 +1,6 @@
 /* rest.c: the REST dialect (sfn_rest.h).  Each route maps onto one or two
- * AWS actions of sfn_service with the AWS request shapes, and the answer
+ * AWS actions of sfn_service with the AWS request shapes (state machines,
+ * executions, task callbacks, activities), and the answer
  * is reshaped for people: JSON text members become JSON values, epoch
  * timestamps become ISO 8601, nextToken becomes nextCursor, and each
  * execution gets an "id" (MACHINE:NAME) usable in /v1/executions/{id}. */
@@ -450,7 +451,8 @@ static void delete_machine(ctx *c, const char *arn)
 
 /* ---- executions --------------------------------------------------------- */
 
-static bool valid_json_body(ctx *c, const char *what)
+/* False with a 400 `code` filled when the body is not JSON. */
+static bool valid_json_body(ctx *c, const char *what, const char *code)
 {
     json_error_t je;
     json_t *v = json_loadb(c->req->body, c->req->body_len, JSON_DECODE_ANY,
@@ -461,11 +463,7 @@ static bool valid_json_body(ctx *c, const char *what)
     }
     char msg[400];
     snprintf(msg, sizeof msg, "%s is not valid JSON: %s", what, je.text);
-    sfn_rest_error(c->resp, 400,
-                   strcmp(what, "the execution input")
-                       ? "SerializationException"
-                       : "InvalidExecutionInput",
-                   msg,
+    sfn_rest_error(c->resp, 400, code, msg,
                    json_pack("{s:i, s:i}", "line", je.line, "column",
                              je.column));
     return false;
@@ -473,7 +471,8 @@ static bool valid_json_body(ctx *c, const char *what)
 
 static void start_execution(ctx *c, const char *arn)
 {
-    if (c->req->body_len && !valid_json_body(c, "the execution input"))
+    if (c->req->body_len &&
+        !valid_json_body(c, "the execution input", "InvalidExecutionInput"))
         return;
     json_t *input = c->req->body_len ? body_string(c, "InvalidExecutionInput")
                                      : json_string("{}");
@@ -562,29 +561,39 @@ static void history(ctx *c, const char *arn)
     relay(c, "GetExecutionHistory", req, 200, false);
 }
 
-static void stop_execution(ctx *c, const char *arn)
+/* Copies "error" and "cause" of an optional JSON object body into req.
+ * False with a 400 filled (req untouched) when the body is not one. */
+static bool error_cause_body(ctx *c, json_t *req)
 {
-    json_t *opts = NULL;
-    if (c->req->body_len) {
-        json_error_t je;
-        opts = json_loadb(c->req->body, c->req->body_len, 0, &je);
-        if (!json_is_object(opts)) {
-            json_decref(opts);
-            sfn_rest_error(c->resp, 400, "SerializationException",
-                           "the body must be a JSON object "
-                           "{\"error\":...,\"cause\":...} or empty",
-                           NULL);
-            return;
-        }
+    if (!c->req->body_len)
+        return true;
+    json_error_t je;
+    json_t *opts = json_loadb(c->req->body, c->req->body_len, 0, &je);
+    if (!json_is_object(opts)) {
+        json_decref(opts);
+        sfn_rest_error(c->resp, 400, "SerializationException",
+                       "the body must be a JSON object "
+                       "{\"error\":...,\"cause\":...} or empty",
+                       NULL);
+        return false;
     }
-    json_t *req = json_pack("{s:s}", "executionArn", arn);
     const char *keys[] = {"error", "cause"};
-    for (int i = 0; i < 2 && opts; i++) {
+    for (int i = 0; i < 2; i++) {
         json_t *v = json_object_get(opts, keys[i]);
         if (json_is_string(v))
             json_object_set(req, keys[i], v);
     }
     json_decref(opts);
+    return true;
+}
+
+static void stop_execution(ctx *c, const char *arn)
+{
+    json_t *req = json_pack("{s:s}", "executionArn", arn);
+    if (!error_cause_body(c, req)) {
+        json_decref(req);
+        return;
+    }
     relay(c, "StopExecution", req, 200, false);
 }
 
@@ -604,7 +613,7 @@ static void validate(ctx *c)
         send_json(c->resp, 200, out);
 }
 
-/* ---- routing ------------------------------------------------------------ */
+/* ---- routing helpers ----------------------------------------------------- */
 
 static void method_not_allowed(ctx *c, const char *allow)
 {
@@ -625,6 +634,236 @@ static bool is(const ctx *c, const char *method)
 {
     return !strcmp(c->req->method, method);
 }
+
+/* ---- task callbacks ------------------------------------------------------ */
+
+/* Runs an action that answers {} and sends 204.  req: stolen. */
+static void relay_no_content(ctx *c, const char *action, json_t *req)
+{
+    json_t *out = call(c, action, req);
+    if (!out)
+        return;
+    json_decref(out);
+    sfn_http_resp_json(c->resp, 204, NULL, "application/json");
+}
+
+static void task_success(ctx *c, const char *token)
+{
+    if (c->req->body_len &&
+        !valid_json_body(c, "the task output", "InvalidOutput"))
+        return;
+    json_t *output = c->req->body_len ? body_string(c, "InvalidOutput")
+                                      : json_string("{}");
+    if (!output)
+        return;
+    relay_no_content(c, "SendTaskSuccess",
+                     json_pack("{s:s, s:o}", "taskToken", token, "output",
+                               output));
+}
+
+static void task_failure(ctx *c, const char *token)
+{
+    json_t *req = json_pack("{s:s}", "taskToken", token);
+    if (!error_cause_body(c, req)) {
+        json_decref(req);
+        return;
+    }
+    relay_no_content(c, "SendTaskFailure", req);
+}
+
+/* /v1/tasks/{token}/success|failure|heartbeat (rest = after the prefix).
+ * The server hands the path decoded, and a token may hold '/', so the verb
+ * is the last segment and the token all that precedes it. */
+static void tasks(ctx *c, const char *rest)
+{
+    const char *slash = *rest == '/' ? strrchr(rest + 1, '/') : NULL;
+    const char *verb = slash ? slash + 1 : "";
+    if (!slash || slash == rest + 1 ||
+        (strcmp(verb, "success") && strcmp(verb, "failure") &&
+         strcmp(verb, "heartbeat"))) {
+        route_name(c, "/v1/tasks/*");
+        sfn_rest_error(c->resp, 404, "NotFound",
+                       "no such route: use /v1/tasks/{token}/success, "
+                       "/failure or /heartbeat",
+                       NULL);
+        return;
+    }
+    char route[48];
+    snprintf(route, sizeof route, "/v1/tasks/{token}/%s", verb);
+    route_name(c, route);
+    if (!is(c, "POST")) {
+        method_not_allowed(c, "POST");
+        return;
+    }
+    if (!json_content_type(c))
+        return;
+    char *token = strndup(rest + 1, (size_t)(slash - rest - 1));
+    if (!token) {
+        sfn_rest_error(c->resp, 500, "InternalFailure", "out of memory",
+                       NULL);
+        return;
+    }
+    if (!strcmp(verb, "success"))
+        task_success(c, token);
+    else if (!strcmp(verb, "failure"))
+        task_failure(c, token);
+    else
+        relay_no_content(c, "SendTaskHeartbeat",
+                         json_pack("{s:s}", "taskToken", token));
+    free(token);
+}
+
+/* ---- activities ------------------------------------------------------------ */
+
+static char *activity_arn(sfn_service *svc, const char *name)
+{
+    char *arn = NULL;
+    if (!strncmp(name, "arn:", 4))
+        return strdup(name);
+    if (asprintf(&arn, "arn:aws:states:%s:%s:activity:%s",
+                 sfn_service_region(svc), sfn_service_account(svc),
+                 name) < 0)
+        return NULL;
+    return arn;
+}
+
+static void list_activities(ctx *c)
+{
+    json_t *req = json_object();
+    if (!paging(c, req)) {
+        json_decref(req);
+        return;
+    }
+    relay(c, "ListActivities", req, 200, false);
+}
+
+/* POST /v1/activities {"name"[, "tags"]}: 201 when created, 200 when it
+ * already existed (CreateActivity is idempotent). */
+static void create_activity(ctx *c)
+{
+    json_error_t je;
+    json_t *body = json_loadb(c->req->body, c->req->body_len, 0, &je);
+    const char *name = json_string_value(json_object_get(body, "name"));
+    if (!name) {
+        json_decref(body);
+        sfn_rest_error(c->resp, 400, "ValidationException",
+                       "the body must be a JSON object {\"name\": ...}",
+                       NULL);
+        return;
+    }
+    char *arn = activity_arn(c->svc, name);
+    sfn_error err;
+    json_t *req = json_pack("{s:s}", "activityArn", arn ? arn : "");
+    json_t *cur = sfn_service_call(c->svc, "DescribeActivity", req, &err);
+    json_decref(req);
+    json_decref(cur);
+    req = json_pack("{s:s}", "name", name);
+    json_t *tags = json_object_get(body, "tags");
+    if (req && tags)
+        json_object_set(req, "tags", tags);
+    json_t *out = call(c, "CreateActivity", req);
+    if (out) {
+        json_decref(out);
+        char loc[320] = "/v1/activities/";
+        append_pct(loc, sizeof loc, name);
+        sfn_http_resp_header(c->resp, "Location", loc);
+        relay(c, "DescribeActivity",
+              json_pack("{s:s}", "activityArn", arn ? arn : ""),
+              cur ? 200 : 201, false);
+    }
+    free(arn);
+    json_decref(body);
+}
+
+static void delete_activity(ctx *c, const char *arn)
+{
+    json_t *cur =
+        call(c, "DescribeActivity", json_pack("{s:s}", "activityArn", arn));
+    if (!cur)
+        return;
+    json_decref(cur);
+    relay_no_content(c, "DeleteActivity",
+                     json_pack("{s:s}", "activityArn", arn));
+}
+
+/* POST /v1/activities/{name}/poll?worker=W&wait=S: 200 with the task, 204
+ * when none came within `wait` seconds (0..60, default 60). */
+static void poll_activity(ctx *c, const char *arn)
+{
+    const char *worker = query(c, "worker"), *wait = query(c, "wait");
+    long wait_s = 60;
+    if (wait) {
+        char *end = NULL;
+        wait_s = strtol(wait, &end, 10);
+        if (!*wait || *end || wait_s < 0 || wait_s > 60) {
+            sfn_rest_error(c->resp, 400, "ValidationException",
+                           "wait must be an integer from 0 to 60 (seconds)",
+                           json_pack("{s:s}", "wait", wait));
+            return;
+        }
+    }
+    json_t *req = json_pack("{s:s, s:I}", "activityArn", arn, "waitSeconds",
+                            (json_int_t)wait_s);
+    if (req && worker)
+        json_object_set_new(req, "workerName", json_string(worker));
+    json_t *out = call(c, "GetActivityTask", req);
+    if (!out)
+        return;
+    if (!json_object_get(out, "taskToken")) {
+        json_decref(out);
+        sfn_http_resp_json(c->resp, 204, NULL, "application/json");
+        return;
+    }
+    json_t *body = friendly(out);
+    json_decref(out);
+    send_json(c->resp, 200, body);
+}
+
+/* /v1/activities[/{name}[/poll]] (rest = after the prefix). */
+static void activities(ctx *c, const char *rest)
+{
+    if (!*rest || !strcmp(rest, "/")) {
+        route_name(c, "/v1/activities");
+        if (is(c, "GET"))
+            list_activities(c);
+        else if (is(c, "POST") && json_content_type(c))
+            create_activity(c);
+        else if (!is(c, "POST"))
+            method_not_allowed(c, "GET, POST");
+        return;
+    }
+    rest++;
+    bool poll = ends_with(rest, "/poll");
+    size_t n = strlen(rest) - (poll ? 5 : 0);
+    snprintf(c->name, sizeof c->name, "%.*s", (int)n, rest);
+    if (!poll && strchr(c->name, '/')) {
+        route_name(c, "/v1/activities/*");
+        sfn_rest_error(c->resp, 404, "NotFound", "no such route", NULL);
+        return;
+    }
+    char *arn = activity_arn(c->svc, c->name);
+    if (!arn) {
+        sfn_rest_error(c->resp, 500, "InternalFailure", "out of memory",
+                       NULL);
+        return;
+    }
+    route_name(c, poll ? "/v1/activities/{name}/poll"
+                       : "/v1/activities/{name}");
+    if (poll && !is(c, "POST"))
+        method_not_allowed(c, "POST");
+    else if (poll)
+        poll_activity(c, arn);
+    else if (is(c, "GET"))
+        relay(c, "DescribeActivity", json_pack("{s:s}", "activityArn", arn),
+              200, false);
+    else if (is(c, "DELETE"))
+        delete_activity(c, arn);
+    else
+        method_not_allowed(c, "GET, DELETE");
+    free(arn);
+}
+
+/* ---- routes ------------------------------------------------------------- */
 
 /* /v1/state-machines[/{name}[/executions]] (rest = after the prefix). */
 static void machines(ctx *c, const char *rest)
@@ -718,6 +957,11 @@ void sfn_rest_handle(sfn_service *svc, const sfn_http_req *req,
     else if (!strncmp(p, "/v1/executions", 14) &&
              (p[14] == '\0' || p[14] == '/'))
         executions(&c, p + 14);
+    else if (!strncmp(p, "/v1/tasks/", 10))
+        tasks(&c, p + 9);
+    else if (!strncmp(p, "/v1/activities", 14) &&
+             (p[14] == '\0' || p[14] == '/'))
+        activities(&c, p + 14);
     else if (!strcmp(p, "/v1/validate")) {
         route_name(&c, "/v1/validate");
         if (!is(&c, "POST"))

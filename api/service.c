@@ -242,6 +242,7 @@ static sfn_rc service_init(sfn_service *svc, const sfn_service_opts *o,
     }
     svc->max_open = o->max_open_executions > 0 ? o->max_open_executions
                                                : 1000000;
+    svc->tasks = o->tasks;
     svc->db_path = strdup(o->db_path ? o->db_path : "stepd.db");
     svc->cache = json_object();
     if (!svc->db_path || !svc->cache)
@@ -263,7 +264,8 @@ static sfn_rc service_init(sfn_service *svc, const sfn_service_opts *o,
                           .load_graph = engine_loader,
                           .load_ud = svc,
                           .observer = observe,
-                          .observer_ud = svc};
+                          .observer_ud = svc,
+                          .tasks = o->tasks};
     svc->engine = sfn_engine_new(&eo, err);
     if (!svc->engine)
         return err && err->rc ? err->rc : SFN_ENOMEM;

@@ -11,6 +11,7 @@
 #include "sfn_events.h"
 #include "sfn_exec.h"
 #include "sfn_json.h"
+#include "sfn_tasks.h"
 
 #define EXEC_ARNS (SVC_ALLOW(SVC_ARN_EXECUTION) | SVC_ALLOW(SVC_ARN_EXPRESS))
 
@@ -94,7 +95,54 @@ missing:
 typedef struct start_in {
     const char *arn, *name, *input_text;
     json_t *input;
+    char *arn_copy;        /* the ARN without its "#TestCase" suffix      */
+    const char *test_case; /* Step Functions Local mock selection, or NULL */
 } start_in;
+
+static void start_in_free(start_in *in)
+{
+    json_decref(in->input);
+    free(in->arn_copy);
+}
+
+/* "ARN#TestCaseName" runs the machine under a mock test case, as Step
+ * Functions Local does: the ARN proper is what precedes the '#'. */
+static bool split_test_case(start_in *in, sfn_error *err)
+{
+    const char *hash = strchr(in->arn, '#');
+    if (!hash)
+        return true;
+    if (!hash[1]) {
+        svc_fail(err, "ValidationException",
+                 "stateMachineArn '%s' ends with '#': name a test case "
+                 "after it (ARN#TestCaseName)",
+                 in->arn);
+        return false;
+    }
+    in->arn_copy = strndup(in->arn, (size_t)(hash - in->arn));
+    if (!in->arn_copy)
+        return svc_internal(err), false;
+    in->test_case = hash + 1;
+    in->arn = in->arn_copy;
+    return true;
+}
+
+/* The mock configuration must define the case for this machine. */
+static bool test_case_known(sfn_service *svc, const start_target *t,
+                            const start_in *in, sfn_error *err)
+{
+    if (!in->test_case ||
+        (svc->tasks &&
+         sfn_tasks_has_test_case(svc->tasks, t->m.name, in->test_case)))
+        return true;
+    svc_fail(err, "ValidationException",
+             svc->tasks ? "Test case '%s' is not defined for state machine "
+                          "'%s' in the mock configuration"
+                        : "Test case '%s' cannot be used for state machine "
+                          "'%s': no mock configuration is loaded",
+             in->test_case, t->m.name);
+    return false;
+}
 
 static bool start_read(sfn_service *svc, json_t *req, start_in *in,
                        sfn_error *err)
@@ -103,7 +151,8 @@ static bool start_read(sfn_service *svc, json_t *req, start_in *in,
     if (!svc_str(req, "stateMachineArn", true, 256, &in->arn, err) ||
         !svc_str(req, "name", false, 0, &in->name, err) ||
         !svc_str(req, "input", false, 0, &in->input_text, err) ||
-        !svc_str(req, "traceHeader", false, 256, &(const char *){0}, err))
+        !svc_str(req, "traceHeader", false, 256, &(const char *){0}, err) ||
+        !split_test_case(in, err))
         return false;
     if (in->name && !svc_valid_name(in->name)) {
         svc_fail(err, "InvalidName", "Invalid Name: '%s'", in->name);
@@ -144,13 +193,25 @@ static bool start_call(sfn_service *svc, sfn_store *st, start_target *t,
     sfn_graph *g = svc_graph(svc, st, t->m.name, t->m.revision, err);
     if (!g)
         return svc_internal(err), false;
+    /* tasks.unbound = "start": refuse what would fail at a Task later */
+    sfn_error unbound;
+    if (svc->tasks &&
+        sfn_tasks_check_graph(svc->tasks, g, in->test_case, &unbound) !=
+            SFN_OK) {
+        sfn_graph_unref(g);
+        svc_fail(err, "ValidationException",
+                 "Cannot start an execution of '%s': %s", t->m.name,
+                 unbound.cause);
+        return false;
+    }
     *c = (sfn_start_call){.machine = t->m.name,
                           .revision = t->m.revision,
                           .graph = g,
                           .name = in->name,
                           .input = in->input,
                           .express = !strcmp(t->m.type, "EXPRESS"),
-                          .wait_for_end = sync};
+                          .wait_for_end = sync,
+                          .test_case = in->test_case};
     sfn_rc rc = sfn_engine_call_start(svc->engine, c);
     sfn_graph_unref(g);
     if (rc != SFN_OK) {
@@ -176,12 +237,13 @@ json_t *svc_StartExecution(sfn_service *svc, sfn_store *st, json_t *req,
     sfn_start_call c;
     json_t *out = NULL;
     if (start_read(svc, req, &in, err) && resolve(svc, st, in.arn, &t, err) &&
+        test_case_known(svc, &t, &in, err) &&
         start_call(svc, st, &t, &in, false, &c, err)) {
         out = json_pack("{s:s,s:o}", "executionArn", c.arn, "startDate",
                         svc_date(c.start_ms));
         sfn_start_call_done(&c);
     }
-    json_decref(in.input);
+    start_in_free(&in);
     target_free(&t);
     return out;
 }
@@ -226,7 +288,9 @@ json_t *svc_StartSyncExecution(sfn_service *svc, sfn_store *st, json_t *req,
     start_target t = {0};
     sfn_start_call c;
     json_t *out = NULL;
-    if (!start_read(svc, req, &in, err) || !resolve(svc, st, in.arn, &t, err))
+    if (!start_read(svc, req, &in, err) ||
+        !resolve(svc, st, in.arn, &t, err) ||
+        !test_case_known(svc, &t, &in, err))
         goto done;
     if (strcmp(t.m.type, "EXPRESS")) {
         svc_fail(err, "StateMachineTypeNotSupported",
@@ -241,7 +305,7 @@ json_t *svc_StartSyncExecution(sfn_service *svc, sfn_store *st, json_t *req,
             svc_internal(err);
     }
 done:
-    json_decref(in.input);
+    start_in_free(&in);
     target_free(&t);
     return out;
 }

@@ -15,6 +15,7 @@ struct sfn_service {
     char region[64], account[32];
     sfn_exec_limits limits;
     int64_t max_open;
+    struct sfn_tasks *tasks;  /* borrowed; NULL = no mock test cases      */
     sfn_store *engine_store;  /* the engine thread's connection           */
     sfn_engine *engine;
     pthread_t thread;
@@ -70,12 +71,13 @@ typedef enum {
     SVC_ARN_VERSION,
     SVC_ARN_ALIAS,
     SVC_ARN_EXECUTION,
-    SVC_ARN_EXPRESS
+    SVC_ARN_EXPRESS,
+    SVC_ARN_ACTIVITY
 } svc_arn_kind;
 
 typedef struct svc_arn {
     svc_arn_kind kind;
-    char name[256];      /* state machine name                            */
+    char name[256];      /* state machine (or activity) name              */
     char qualifier[256]; /* version number, alias, execution name        */
     int64_t version;     /* SVC_ARN_VERSION                               */
 } svc_arn;
@@ -91,6 +93,7 @@ char *svc_machine_arn(const sfn_service *svc, const char *name);
 char *svc_version_arn(const sfn_service *svc, const char *name, int64_t v);
 char *svc_alias_arn(const sfn_service *svc, const char *name,
                     const char *alias);
+char *svc_activity_arn(const sfn_service *svc, const char *name);
 
 /* Epoch seconds with a millisecond fraction (new reference). */
 json_t *svc_date(int64_t ms);
@@ -148,7 +151,15 @@ bool svc_compile(const char *definition, bool express, sfn_graph **graph_out,
     XX(UpdateStateMachineAlias)                                            \
     XX(DeleteStateMachineAlias)                                            \
     XX(ListStateMachineAliases)                                            \
-    XX(TestState)
+    XX(TestState)                                                          \
+    XX(SendTaskSuccess)                                                    \
+    XX(SendTaskFailure)                                                    \
+    XX(SendTaskHeartbeat)                                                  \
+    XX(CreateActivity)                                                     \
+    XX(DescribeActivity)                                                   \
+    XX(ListActivities)                                                     \
+    XX(DeleteActivity)                                                     \
+    XX(GetActivityTask)
 
 #define SVC__DECL(name)                                                    \
     json_t *svc_##name(sfn_service *svc, sfn_store *st, json_t *req,        \

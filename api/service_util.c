@@ -243,6 +243,10 @@ static bool classify(const sfn_service *svc, char **p, size_t n,
         out->kind = SVC_ARN_ALIAS;
         return true;
     }
+    if (!strcmp(p[5], "activity") && n == 7) {
+        out->kind = SVC_ARN_ACTIVITY;
+        return true;
+    }
     if (!strcmp(p[5], "execution") && n == 8) {
         out->kind = SVC_ARN_EXECUTION;
         return copy_part(out->qualifier, sizeof out->qualifier, p[7]);
@@ -294,6 +298,15 @@ char *svc_alias_arn(const sfn_service *svc, const char *name,
     char *s = NULL;
     if (asprintf(&s, "arn:aws:states:%s:%s:stateMachine:%s:%s", svc->region,
                  svc->account, name, alias) < 0)
+        return NULL;
+    return s;
+}
+
+char *svc_activity_arn(const sfn_service *svc, const char *name)
+{
+    char *s = NULL;
+    if (asprintf(&s, "arn:aws:states:%s:%s:activity:%s", svc->region,
+                 svc->account, name) < 0)
         return NULL;
     return s;
 }

@@ -494,18 +494,24 @@ bool svc_tags_put(sfn_store *st, const char *resource, json_t *tags,
     return rc == SFN_OK || (svc_internal(err), false);
 }
 
-/* Tagged resources: state machines, versions and aliases that exist. */
+/* Tagged resources: state machines, versions, aliases and activities that
+ * exist. */
 static bool tag_target(sfn_service *svc, sfn_store *st, const char *arn,
                        sfn_error *err)
 {
     svc_arn a;
     if (!svc_parse_arn(svc, arn,
                        SVC_ALLOW(SVC_ARN_MACHINE) | SVC_ALLOW(SVC_ARN_VERSION) |
-                           SVC_ALLOW(SVC_ARN_ALIAS),
+                           SVC_ALLOW(SVC_ARN_ALIAS) |
+                           SVC_ALLOW(SVC_ARN_ACTIVITY),
                        &a, err))
         return false;
     sfn_rc rc;
-    if (a.kind == SVC_ARN_VERSION) {
+    if (a.kind == SVC_ARN_ACTIVITY) {
+        sfn_activity_rec act = {0};
+        rc = sfn_store_get_activity(st, arn, &act, err);
+        sfn_activity_rec_free(&act);
+    } else if (a.kind == SVC_ARN_VERSION) {
         sfn_version_rec v = {0};
         rc = sfn_store_get_version(st, a.name, a.version, &v, err);
         sfn_version_rec_free(&v);

@@ -17,6 +17,7 @@
 #include "sfn_err.h"
 #include "sfn_log.h"
 #include "sfn_store.h"
+#include "sfn_tasks.h"
 
 typedef struct sfn_config_key {
     char *access_key_id, *secret_access_key;
@@ -42,6 +43,11 @@ typedef struct sfn_config {
         int64_t connection_timeout_seconds; /* 30                          */
         int64_t open_executions;     /* 1,000,000                          */
     } limits;
+    /* Task dispatch: http.allow, http.timeout_seconds,
+     * http.max_response_bytes, tasks.unbound, mock_config (also
+     * SFN_MOCK_CONFIG), and the file-only "connections" and "bindings".
+     * tasks.region mirrors region. */
+    sfn_tasks_config tasks;
     sfn_log_level log_level;   /* info                                      */
     sfn_log_format log_format; /* text                                      */
     char *config_file;         /* the file read, or NULL                    */
@@ -60,16 +66,23 @@ sfn_rc sfn_config_set(sfn_config *c, const char *key, const char *value,
                       const char *source, sfn_error *err);
 
 /* Applies a JSON config file (nested objects: {"auth":{"token":...}}).
- * Unknown keys are errors (they are typos), named with the file. */
+ * Unknown keys are errors (they are typos), named with the file.  String
+ * values "env:NAME" inside "connections" and "bindings" are read from the
+ * environment (getenv here; getenv_fn in the _env variant), so the file
+ * holds no secrets; an unset variable is an error naming it. */
 sfn_rc sfn_config_apply_file(sfn_config *c, const char *path,
                              sfn_error *err);
+sfn_rc sfn_config_apply_file_env(sfn_config *c, const char *path,
+                                 sfn_config_getenv getenv_fn,
+                                 sfn_error *err);
 
 /* Applies every STEPD_* variable that getenv_fn knows. */
 sfn_rc sfn_config_apply_env(sfn_config *c, sfn_config_getenv getenv_fn,
                             sfn_error *err);
 
 /* Checks the combination (listen address parses, account is 12 digits,
- * region well formed, ...); numeric ranges are checked by sfn_config_set. */
+ * region well formed, http.allow entries, bindings naming defined
+ * connections, ...); numeric ranges are checked by sfn_config_set. */
 sfn_rc sfn_config_validate(const sfn_config *c, sfn_error *err);
 
 /* The whole start-up sequence: defaults, the file (--config FILE, else
@@ -87,7 +100,8 @@ sfn_rc sfn_config_listen_addr(const sfn_config *c, char **host, int *port,
                               sfn_error *err);
 
 /* The settings table: key, default as shown, help text.  For --help and
- * docs; n_out gets the count.  Borrowed, static. */
+ * docs; n_out gets the count.  Borrowed, static.  The file-only settings
+ * (connections, bindings) are not in it. */
 typedef struct sfn_config_doc {
     const char *key, *def, *help;
 } sfn_config_doc;

@@ -29,6 +29,11 @@ typedef struct sfn_service_opts {
     const char *account;       /* ARNs; default "123456789012"               */
     sfn_exec_limits limits;    /* zero = AWS defaults                        */
     int64_t max_open_executions; /* ExecutionLimitExceeded above; 0 = 1e6    */
+    struct sfn_tasks *tasks;   /* task dispatcher (borrowed, must outlive
+                                  the service): handed to the engine, and
+                                  asked whether a mock test case exists
+                                  (StartExecution of "ARN#Case"); NULL =
+                                  built-in resources only, no test cases  */
 } sfn_service_opts;
 
 /* Opens the store (migrating it), creates the engine and starts its

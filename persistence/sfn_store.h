@@ -87,6 +87,7 @@ typedef struct sfn_exec_rec {
     int64_t start_ms, stop_ms; /* stop 0 while running                      */
     int64_t next_event;  /* id the next history event gets                  */
     int64_t wake_ms;     /* earliest timer, 0 = none                        */
+    char *test_case;     /* mock test case it runs under, or NULL           */
 } sfn_exec_rec;
 
 void sfn_exec_rec_free(sfn_exec_rec *r); /* frees members only */
@@ -278,5 +279,68 @@ sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
 /* Number of executions with `status` (all machines). */
 sfn_rc sfn_store_count_executions(sfn_store *s, int status, int64_t *out,
                                   sfn_error *err);
+
+
+/* ---- task tokens (callbacks and activities) ----------------------------
+ * A token row is written in the commit that first records the token and
+ * closed (status) when its task ends, so callbacks are single use and a
+ * late one can be told "timed out" from "unknown". */
+enum {
+    SFN_TOKEN_OPEN = 0,
+    SFN_TOKEN_DONE = 1,      /* succeeded, failed, aborted               */
+    SFN_TOKEN_TIMED_OUT = 2, /* timeout or heartbeat timeout             */
+};
+
+typedef struct sfn_token_rec {
+    char *token;
+    int64_t exec_id;
+    int64_t strand;
+    int64_t attempt;
+    char *activity;      /* activity ARN, or NULL for a callback task     */
+    int status;          /* SFN_TOKEN_*                                   */
+    int64_t created_ms, closed_ms;
+} sfn_token_rec;
+
+void sfn_token_rec_free(sfn_token_rec *t); /* members only */
+
+/* Inserts (or ignores an existing) open token. */
+sfn_rc sfn_store_put_token(sfn_store *s, const sfn_token_rec *t,
+                           sfn_error *err);
+/* Sets status and closed_ms of an open token (no-op when not open). */
+sfn_rc sfn_store_close_token(sfn_store *s, const char *token, int status,
+                             int64_t closed_ms, sfn_error *err);
+/* SFN_ENOTFOUND when unknown. */
+sfn_rc sfn_store_get_token(sfn_store *s, const char *token,
+                           sfn_token_rec *out, sfn_error *err);
+/* Row of an execution by store id (SFN_ENOTFOUND). */
+sfn_rc sfn_store_get_execution_by_id(sfn_store *s, int64_t id,
+                                     sfn_exec_rec *out, sfn_error *err);
+
+/* ---- activities --------------------------------------------------------- */
+
+typedef struct sfn_activity_rec {
+    char *arn, *name;
+    int64_t created_ms;
+} sfn_activity_rec;
+
+void sfn_activity_rec_free(sfn_activity_rec *a); /* members only */
+
+/* Creates an activity; an existing one with the same ARN is kept and
+ * *created set false (CreateActivity is idempotent on AWS). */
+sfn_rc sfn_store_put_activity(sfn_store *s, const char *arn,
+                              const char *name, int64_t created_ms,
+                              bool *created, sfn_error *err);
+sfn_rc sfn_store_get_activity(sfn_store *s, const char *arn,
+                              sfn_activity_rec *out, sfn_error *err);
+/* By name order, after `after_name` (NULL = from the start), at most
+ * limit (0 = all). */
+sfn_rc sfn_store_list_activities(sfn_store *s, const char *after_name,
+                                 size_t limit,
+                                 int (*cb)(const sfn_activity_rec *a,
+                                           void *ud),
+                                 void *ud, sfn_error *err);
+/* SFN_OK also when it did not exist (AWS's DeleteActivity does the same). */
+sfn_rc sfn_store_delete_activity(sfn_store *s, const char *arn,
+                                 sfn_error *err);
 
 #endif

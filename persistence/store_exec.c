@@ -9,11 +9,12 @@
 static const char *const stmt_sql[SFN__STMT_COUNT] = {
     [SFN__STMT_INSERT_EXEC] =
         "INSERT INTO executions(arn, machine, revision, name, status, input,"
-        " output, error, cause, start_ms, stop_ms, next_event, wake_ms)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+        " output, error, cause, start_ms, stop_ms, next_event, wake_ms,"
+        " test_case) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
     [SFN__STMT_UPDATE_EXEC] =
         "UPDATE executions SET status=?2, output=?3, error=?4, cause=?5,"
-        " stop_ms=?6, next_event=?7, wake_ms=?8 WHERE id=?1",
+        " stop_ms=?6, next_event=?7, wake_ms=?8,"
+        " test_case=coalesce(?9, test_case) WHERE id=?1",
     [SFN__STMT_INSERT_EVENT] =
         "INSERT INTO events(exec, id, prev, ts_ms, type, details)"
         " VALUES (?1,?2,?3,?4,?5,?6)",
@@ -66,6 +67,7 @@ void sfn_exec_rec_free(sfn_exec_rec *r)
     free(r->output);
     free(r->error);
     free(r->cause);
+    free(r->test_case);
     memset(r, 0, sizeof *r);
 }
 
@@ -111,6 +113,7 @@ sfn_rc sfn_store_insert_execution(sfn_store *s, sfn_exec_rec *r,
     sqlite3_bind_int64(st, 11, r->stop_ms);
     sqlite3_bind_int64(st, 12, r->next_event);
     sqlite3_bind_int64(st, 13, r->wake_ms);
+    bind_text(st, 14, r->test_case);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -137,6 +140,7 @@ sfn_rc sfn_store_update_execution(sfn_store *s, const sfn_exec_rec *r,
     sqlite3_bind_int64(st, 6, r->stop_ms);
     sqlite3_bind_int64(st, 7, r->next_event);
     sqlite3_bind_int64(st, 8, r->wake_ms);
+    bind_text(st, 9, r->test_case);
     return run(s, st, err, "update execution");
 }
 
@@ -239,6 +243,7 @@ void sfn__store_fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
     r->stop_ms = sqlite3_column_int64(st, 11);
     r->next_event = sqlite3_column_int64(st, 12);
     r->wake_ms = sqlite3_column_int64(st, 13);
+    r->test_case = sfn__store_col_dup(st, 14);
 }
 
 sfn_rc sfn_store_get_execution(sfn_store *s, const char *arn,

@@ -17,6 +17,10 @@ enum {
     SFN__STMT_CLEAR_SNAPSHOTS,
     SFN__STMT_GET_MACHINE,     /* latest revision: every StartExecution */
     SFN__STMT_GET_MACHINE_REV,
+    SFN__STMT_PUT_TOKEN,       /* store_tasks.c: every callback task */
+    SFN__STMT_CLOSE_TOKEN,
+    SFN__STMT_GET_TOKEN,
+    SFN__STMT_GET_EXEC_BY_ID,
     SFN__STMT_COUNT
 };
 
@@ -31,7 +35,8 @@ sfn_rc sfn__store_db_error(sfn_store *s, sfn_error *err, const char *what);
  * order. */
 #define SFN__EXEC_COLS                                                     \
     "SELECT id, arn, machine, revision, name, status, input, output, "    \
-    "error, cause, start_ms, stop_ms, next_event, wake_ms FROM executions "
+    "error, cause, start_ms, stop_ms, next_event, wake_ms, test_case "     \
+    "FROM executions "
 
 /* Copy of column i as a C string (malloc'd), NULL for SQL NULL. */
 char *sfn__store_col_dup(sqlite3_stmt *st, int i);

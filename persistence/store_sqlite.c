@@ -105,6 +105,25 @@ static const char *const migrations[] = {
     "  alias_arn TEXT"
     ") WITHOUT ROWID;"
     "CREATE INDEX executions_machine_id ON executions(machine, start_ms, id);",
+    /* 4: callbacks and activities (store_tasks.c): the mock test case an
+     * execution runs under, task tokens (single use, so a closed row is
+     * kept to tell "timed out" from "unknown"), activities. */
+    "ALTER TABLE executions ADD COLUMN test_case TEXT;"
+    "CREATE TABLE task_tokens ("
+    "  token TEXT PRIMARY KEY,"
+    "  exec_id INTEGER NOT NULL,"
+    "  strand INTEGER NOT NULL,"
+    "  attempt INTEGER NOT NULL,"
+    "  activity TEXT,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  closed_ms INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE activities ("
+    "  arn TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

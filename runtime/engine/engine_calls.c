@@ -12,8 +12,9 @@
 
 #include "engine_internal.h"
 #include "sfn_json.h"
+#include "sfn_tasks.h"
 
-typedef enum { CALL_START, CALL_STOP } call_kind;
+typedef enum { CALL_START, CALL_STOP, CALL_TASK, CALL_ACTIVITY } call_kind;
 
 typedef struct engine_call {
     call_kind kind;
@@ -26,6 +27,11 @@ typedef struct engine_call {
     int64_t stop_ms;
     sfn_error *err;
     char *own_arn;          /* START: ARN computed by the engine */
+    int verb;               /* TASK: sfn_task_verb                        */
+    const char *token;      /* TASK                                       */
+    json_t *output;         /* TASK: borrowed from the caller             */
+    sfn_activity_poll *poll;/* ACTIVITY                                   */
+    int64_t deadline_ms;    /* ACTIVITY: answer empty at this time        */
     pthread_cond_t cv;      /* the caller waits here: one per call, so an
                                answer wakes its caller and no other       */
 } engine_call;
@@ -58,7 +64,8 @@ void engine_calls_free(sfn_engine *e)
     fail_all(e->inbox, "stepd is shutting down");
     fail_all(e->waiting, "stepd is shutting down");
     fail_all(e->until_end, "stepd is shutting down");
-    e->inbox = e->waiting = e->until_end = NULL;
+    fail_all(e->pollers, "stepd is shutting down");
+    e->inbox = e->waiting = e->until_end = e->pollers = NULL;
     pthread_mutex_unlock(&e->mu);
     pthread_cond_destroy(&e->work);
     pthread_mutex_destroy(&e->mu);
@@ -69,10 +76,22 @@ void sfn_engine_wake(sfn_engine *e)
     pthread_mutex_lock(&e->mu);
     pthread_cond_signal(&e->work);
     pthread_mutex_unlock(&e->mu);
+    if (e->o.tasks)
+        sfn_tasks_wakeup(e->o.tasks);
 }
 
 void engine_wait(sfn_engine *e, int64_t ms)
 {
+    if (e->o.tasks) {
+        /* sockets of in-flight requests and calls wake the same wait: a
+         * submitter wakes the task layer after queueing (sticky wake-up) */
+        pthread_mutex_lock(&e->mu);
+        bool busy = e->inbox != NULL;
+        pthread_mutex_unlock(&e->mu);
+        if (!busy)
+            sfn_tasks_poll(e->o.tasks, (int)(ms > 1000000 ? 1000000 : ms));
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += ms / 1000;
@@ -95,6 +114,8 @@ static sfn_rc submit(sfn_engine *e, engine_call *c)
     c->next = e->inbox;
     e->inbox = c;
     pthread_cond_signal(&e->work);
+    if (e->o.tasks)
+        sfn_tasks_wakeup(e->o.tasks);
     while (!c->done)
         pthread_cond_wait(&c->cv, &e->mu);
     pthread_mutex_unlock(&e->mu);
@@ -131,6 +152,41 @@ sfn_rc sfn_engine_call_stop(sfn_engine *e, const char *arn, const char *error,
     if (rc == SFN_OK && stop_ms)
         *stop_ms = c.stop_ms;
     return rc;
+}
+
+sfn_rc sfn_engine_call_task(sfn_engine *e, const char *token,
+                            sfn_task_verb verb, json_t *output,
+                            const char *error, const char *cause,
+                            sfn_error *err)
+{
+    sfn_error local;
+    /* a private copy: the engine keeps parts of the result */
+    json_t *copy = output ? json_deep_copy(output) : NULL;
+    engine_call c = {.kind = CALL_TASK, .token = token, .verb = (int)verb,
+                     .output = copy, .error = error, .cause = cause,
+                     .err = err ? err : &local};
+    sfn_error_clear(c.err);
+    sfn_rc rc = submit(e, &c);
+    json_decref(copy);
+    return rc;
+}
+
+sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
+                                sfn_error *err)
+{
+    sfn_error local;
+    p->token = p->input = NULL;
+    engine_call c = {.kind = CALL_ACTIVITY, .poll = p,
+                     .err = err ? err : &local};
+    sfn_error_clear(c.err);
+    return submit(e, &c);
+}
+
+void sfn_activity_poll_done(sfn_activity_poll *p)
+{
+    free(p->token);
+    free(p->input);
+    p->token = p->input = NULL;
 }
 
 /* ---- on the engine thread --------------------------------------------- */
@@ -245,6 +301,10 @@ static void take_start(sfn_engine *e, engine_call *c)
     sfn_rc rc = sfn_engine_start_arn(e, sc->machine, sc->revision, sc->graph,
                                      name, c->own_arn, sc->input, sc->express,
                                      &sc->err);
+    if (rc == SFN_OK && sc->test_case &&
+        !(e->live[e->n_live - 1]->test_case = strdup(sc->test_case)))
+        rc = sfn_error_set(&sc->err, SFN_ENOMEM, "InternalFailure", -1,
+                           "out of memory");
     if (rc != SFN_OK) {
         if (!sc->err.name[0])
             snprintf(sc->err.name, sizeof sc->err.name, "%s",
@@ -299,6 +359,54 @@ static void take_stop(sfn_engine *e, engine_call *c, int64_t now)
     park_until_commit(e, c);
 }
 
+static void take_task(sfn_engine *e, engine_call *c, int64_t now)
+{
+    sfn_rc rc = engine_token_call(e, c->token, c->verb, c->output, c->error,
+                                  c->cause, now, c->err);
+    if (rc != SFN_OK)
+        answer(e, c, rc);
+    else
+        park_until_commit(e, c);
+}
+
+static void take_activity(sfn_engine *e, engine_call *c, int64_t now)
+{
+    sfn_activity_poll *p = c->poll;
+    if (engine_activity_take(e, p->activity_arn, p->worker, &p->token,
+                             &p->input, now)) {
+        park_until_commit(e, c);
+        return;
+    }
+    c->deadline_ms = now + (p->timeout_ms > 0 ? p->timeout_ms : 0);
+    /* FIFO: the longest-waiting worker gets the next task */
+    engine_call **pp = &e->pollers;
+    while (*pp)
+        pp = &(*pp)->next;
+    c->next = NULL;
+    *pp = c;
+}
+
+void engine_match_pollers(sfn_engine *e, int64_t now)
+{
+    engine_call **pp = &e->pollers;
+    while (*pp) {
+        engine_call *c = *pp;
+        sfn_activity_poll *p = c->poll;
+        bool got = engine_activity_take(e, p->activity_arn, p->worker,
+                                        &p->token, &p->input, now);
+        if (!got && now < c->deadline_ms) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        c->next = NULL;
+        if (got)
+            park_until_commit(e, c);
+        else
+            answer(e, c, SFN_OK);
+    }
+}
+
 void engine_take_calls(sfn_engine *e, int64_t now)
 {
     pthread_mutex_lock(&e->mu);
@@ -319,6 +427,10 @@ void engine_take_calls(sfn_engine *e, int64_t now)
         c->next = NULL;
         if (c->kind == CALL_START)
             take_start(e, c);
+        else if (c->kind == CALL_TASK)
+            take_task(e, c, now);
+        else if (c->kind == CALL_ACTIVITY)
+            take_activity(e, c, now);
         else
             take_stop(e, c, now);
     }

@@ -38,7 +38,16 @@ struct sfn_engine {
     struct engine_call *inbox;    /* submitted, not yet taken           */
     struct engine_call *waiting;  /* taken, answered after the commit   */
     struct engine_call *until_end;/* StartSync: answered when it ends   */
+    struct engine_call *pollers;  /* GetActivityTask waiting for work    */
+    /* activity tasks scheduled and not yet handed to a worker (FIFO);
+     * engine thread only (engine_tasks.c) */
+    struct activity_task *aq_head, *aq_tail;
+    size_t aq_len;
 };
+
+/* Snapshot key of execution-level state (mock invocation counts); strand
+ * snapshots use keys below 2^32. */
+#define ENGINE_SNAP_EXEC ((int64_t)1 << 32)
 
 
 typedef struct load_ctx {
@@ -52,6 +61,34 @@ sfn_execution *engine_live_find(sfn_engine *e, int64_t id);
 /* Loads one running execution from its row (a store list callback; ud is
  * a load_ctx).  Skips executions already live. */
 int engine_load_exec(const sfn_exec_rec *r, void *ud);
+
+/* Arms a timer (sfn_engine.c). */
+void engine_timer_push(sfn_engine *e, int64_t wake, int64_t exec_id,
+                       uint32_t strand);
+
+/* engine_tasks.c: task dispatch, callbacks, activities */
+/* Performs one TASK effect of x (after the commit that recorded it). */
+void engine_dispatch_task(sfn_engine *e, sfn_execution *x,
+                          const sfn_effect *fx, int64_t now);
+/* Makes an execution ready to mint tokens etc. (start and recovery). */
+void engine_exec_attach(sfn_engine *e, sfn_execution *x);
+/* Store writes of a round for x's tokens (opened and closed). */
+sfn_rc engine_write_tokens(sfn_engine *e, sfn_execution *x, sfn_error *err);
+/* Gives queued activity tasks to waiting pollers; expires pollers. */
+void engine_match_pollers(sfn_engine *e, int64_t now);
+void engine_tasks_free(sfn_engine *e);
+/* Hands the oldest queued task of `arn` to a worker: fills *token and
+ * *input (malloc'd) and emits ActivityStarted; false when none. */
+bool engine_activity_take(sfn_engine *e, const char *arn, const char *worker,
+                          char **token, char **input, int64_t now);
+/* Executes a task-token call on the engine thread; returns SFN_OK when
+ * the change is made (answer after the commit), else the error. */
+sfn_rc engine_token_call(sfn_engine *e, const char *token, int verb,
+                         json_t *output, const char *error,
+                         const char *cause, int64_t now, sfn_error *err);
+/* Brings a running execution into memory by store id (NULL if it is not
+ * running or cannot be loaded). */
+sfn_execution *engine_live_load(sfn_engine *e, int64_t id, int64_t now);
 
 /* engine_calls.c */
 void engine_calls_init(sfn_engine *e);

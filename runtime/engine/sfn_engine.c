@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "engine_internal.h"
-#include "sfn_builtin.h"
+#include "sfn_tasks.h"
 #include "sfn_json.h"
 
 
@@ -41,6 +41,12 @@ static void heap_push(sfn_engine *e, int64_t wake, int64_t exec_id,
         heap_swap(&e->heap[i], &e->heap[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
+}
+
+void engine_timer_push(sfn_engine *e, int64_t wake, int64_t exec_id,
+                       uint32_t strand)
+{
+    heap_push(e, wake, exec_id, strand);
 }
 
 static timer heap_pop(sfn_engine *e)
@@ -154,6 +160,7 @@ void sfn_engine_free(sfn_engine *e)
     if (!e)
         return;
     engine_calls_free(e);
+    engine_tasks_free(e);
     sfn_json_buf_free(&e->jbuf);
     for (size_t i = 0; i < e->n_live; i++)
         sfn_exec_free(e->live[i]);
@@ -260,6 +267,7 @@ sfn_rc sfn_engine_start_arn(sfn_engine *e, const char *machine,
     x->limits = e->o.limits;
     x->revision = revision;
     x->express = express;
+    engine_exec_attach(e, x);
     sfn_exec_start(x, now);
     e->stats.started++;
     return SFN_OK;
@@ -268,6 +276,16 @@ sfn_rc sfn_engine_start_arn(sfn_engine *e, const char *machine,
 sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
                         sfn_graph *graph, const char *name, json_t *input,
                         char **arn_out, sfn_error *err)
+{
+    return sfn_engine_start_case(e, machine, revision, graph, name, input,
+                                 NULL, arn_out, err);
+}
+
+sfn_rc sfn_engine_start_case(sfn_engine *e, const char *machine,
+                             int64_t revision, sfn_graph *graph,
+                             const char *name, json_t *input,
+                             const char *test_case, char **arn_out,
+                             sfn_error *err)
 {
     char uuid[37];
     if (!name) {
@@ -279,6 +297,9 @@ sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
         return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
     sfn_rc rc = sfn_engine_start_arn(e, machine, revision, graph, name, earn,
                                      input, false, err);
+    if (rc == SFN_OK && test_case &&
+        !(e->live[e->n_live - 1]->test_case = strdup(test_case)))
+        rc = sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
     if (rc == SFN_OK && arn_out)
         *arn_out = earn;
     else
@@ -309,6 +330,9 @@ static int64_t exec_wake(const sfn_execution *x)
         if (s && (s->phase == SFN_PH_TIMER || s->phase == SFN_PH_TASK) &&
             s->wake_ms && (!wake || s->wake_ms < wake))
             wake = s->wake_ms;
+        if (s && s->phase == SFN_PH_TASK && s->hb_ms &&
+            (!wake || s->hb_ms < wake))
+            wake = s->hb_ms;
     }
     return wake;
 }
@@ -328,6 +352,7 @@ static void rec_of(const sfn_execution *x, sfn_exec_rec *r, char **out)
     r->stop_ms = x->stop_ms;
     r->next_event = x->next_event_id;
     r->wake_ms = x->status == SFN_EXEC_RUNNING ? exec_wake(x) : 0;
+    r->test_case = x->test_case;
     *out = x->output ? sfn_json_dumps(x->output, 0) : NULL;
     r->output = *out;
 }
@@ -380,7 +405,8 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
         rc = sfn_store_update_execution(e->o.store, &r, err);
     }
     free(output);
-    if (rc != SFN_OK || (rc = write_events(e, x, err)) != SFN_OK)
+    if (rc != SFN_OK || (rc = write_events(e, x, err)) != SFN_OK ||
+        (rc = engine_write_tokens(e, x, err)) != SFN_OK)
         return rc;
     if (x->status != SFN_EXEC_RUNNING) {
         /* an execution that ends in the round that inserted it never had
@@ -411,7 +437,8 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
 
 static bool needs_write(const sfn_execution *x)
 {
-    return !x->store_id || x->n_events || x->status != SFN_EXEC_RUNNING;
+    return !x->store_id || x->n_events || x->status != SFN_EXEC_RUNNING ||
+           x->touched || x->n_closed || x->invocations_dirty;
 }
 
 /* One transaction for every execution that changed in this round. */
@@ -489,6 +516,9 @@ static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
         for (size_t k = 0; k < x->n_events; k++)
             json_decref(x->events[k].details);
         x->n_events = 0;
+        x->touched = false;
+        x->invocations_dirty = false;
+        sfn_exec_drain_closed(x);
     }
     return SFN_OK;
 }
@@ -506,20 +536,10 @@ static void perform_effects(sfn_engine *e, sfn_execution *x, int64_t now)
     memcpy(fx, x->effects, n * sizeof *fx);
     x->n_effects = 0;
     for (size_t i = 0; i < n; i++) {
-        if (fx[i].kind == SFN_EFFECT_TIMER) {
+        if (fx[i].kind == SFN_EFFECT_TIMER)
             heap_push(e, fx[i].wake_ms, x->store_id, fx[i].strand);
-        } else {
-            sfn_task_outcome o;
-            sfn_builtin_invoke(fx[i].state->resource, fx[i].payload, &o);
-            if (o.pending) {
-                if (fx[i].wake_ms)
-                    heap_push(e, fx[i].wake_ms, x->store_id, fx[i].strand);
-            } else {
-                sfn_exec_task_done(x, fx[i].strand, fx[i].attempt, o.result,
-                                   o.error, o.cause, now);
-            }
-            sfn_task_outcome_free(&o);
-        }
+        else
+            engine_dispatch_task(e, x, &fx[i], now);
         json_decref(fx[i].payload);
     }
     free(fx);
@@ -527,10 +547,13 @@ static void perform_effects(sfn_engine *e, sfn_execution *x, int64_t now)
 
 /* ---- parking ---------------------------------------------------------- */
 
+/* A request in flight or an activity not yet taken keeps an execution in
+ * memory; an accepted callback task waits in the store like a timer. */
 static bool has_inflight_task(const sfn_execution *x)
 {
     for (uint32_t i = 0; i < x->n_strands; i++)
-        if (x->strands[i] && x->strands[i]->phase == SFN_PH_TASK)
+        if (x->strands[i] && x->strands[i]->phase == SFN_PH_TASK &&
+            !x->strands[i]->submitted)
             return true;
     return false;
 }
@@ -553,7 +576,7 @@ static void retire(sfn_engine *e, int64_t now)
         }
         int64_t wake = exec_wake(x);
         if (!x->n_ready && !x->n_effects && !has_inflight_task(x) &&
-            wake > now + e->o.timer_horizon_ms) {
+            (!wake || wake > now + e->o.timer_horizon_ms)) {
             e->parked++;
             live_remove(e, i);
         }
@@ -566,6 +589,12 @@ static int load_snapshot(int64_t key, const char *data, void *ud)
     void **a = ud;
     sfn_execution *x = a[0];
     sfn_error *err = a[1];
+    if (key == ENGINE_SNAP_EXEC) {
+        json_error_t je;
+        json_decref(x->invocations);
+        x->invocations = sfn_json_loadb(data, strlen(data), 0, &je);
+        return 0;
+    }
     if (key >= 0 && key < UINT32_MAX)
         sfn_exec_strand_load(x, (uint32_t)key, data, err);
     return 0;
@@ -600,6 +629,8 @@ int engine_load_exec(const sfn_exec_rec *r, void *ud)
     x->revision = r->revision;
     x->next_event_id = r->next_event;
     x->limits = e->o.limits;
+    x->test_case = r->test_case ? strdup(r->test_case) : NULL;
+    engine_exec_attach(e, x);
     void *a[2] = {x, &err};
     if (sfn_store_load_snapshots(e->o.store, r->id, load_snapshot, a,
                                  &err) != SFN_OK ||
@@ -669,7 +700,10 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
 {
     int64_t now = sfn_clock_now_ms(e->clock);
     int64_t total = 0;
+    if (e->o.tasks && sfn_tasks_inflight(e->o.tasks))
+        sfn_tasks_poll(e->o.tasks, 0); /* answers that arrived meanwhile */
     engine_take_calls(e, now);
+    engine_match_pollers(e, now);
     /* starts read the clock themselves: later work must not predate them */
     now = sfn_clock_now_ms(e->clock);
     unpark(e, now);

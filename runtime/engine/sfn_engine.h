@@ -50,6 +50,8 @@ typedef struct sfn_engine_opts {
                                   0 = 8192 (bounds memory and ack latency) */
     int64_t timer_horizon_ms;  /* timers further than this are parked in the
                                   store only; 0 = 60,000                     */
+    struct sfn_tasks *tasks;   /* task dispatcher (borrowed); NULL = the
+                                  built-in resources only                   */
 } sfn_engine_opts;
 
 sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err);
@@ -66,6 +68,13 @@ sfn_rc sfn_engine_recover(sfn_engine *e, size_t *resumed, sfn_error *err);
 sfn_rc sfn_engine_start(sfn_engine *e, const char *machine, int64_t revision,
                         sfn_graph *graph, const char *name, json_t *input,
                         char **arn_out, sfn_error *err);
+
+/* sfn_engine_start under a mock test case (sfn_mock.h); NULL = none. */
+sfn_rc sfn_engine_start_case(sfn_engine *e, const char *machine,
+                             int64_t revision, sfn_graph *graph,
+                             const char *name, json_t *input,
+                             const char *test_case, char **arn_out,
+                             sfn_error *err);
 
 /* Whether the engine can execute g (JSONata-mode states need the JSONata
  * evaluator); false with err naming why.  sfn_engine_start checks it. */
@@ -122,6 +131,7 @@ typedef struct sfn_start_call {
     json_t *input;          /* borrowed                                     */
     bool express;           /* EXPRESS: ARN ":express:", no name reuse check */
     bool wait_for_end;      /* StartSyncExecution: answer when it ends       */
+    const char *test_case;  /* mock test case (ARN#Case); NULL = none        */
     /* out (release with sfn_start_call_done) */
     sfn_error err;          /* on failure: err.name is the API error, e.g.
                                "ExecutionAlreadyExists", "InvalidExecutionInput"*/
@@ -144,6 +154,37 @@ void sfn_start_call_done(sfn_start_call *c);
 sfn_rc sfn_engine_call_stop(sfn_engine *e, const char *arn, const char *error,
                             const char *cause, int64_t *stop_ms,
                             sfn_error *err);
+
+/* SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat for a callback or
+ * activity task.  output: the result (borrowed) for SUCCESS.  Errors
+ * (err->name): "InvalidToken" (malformed), "TaskDoesNotExist" (unknown
+ * token, task or execution already closed), "TaskTimedOut" (the task
+ * timed out).  Answers after the resulting transition is committed. */
+typedef enum {
+    SFN_TASK_SUCCESS,
+    SFN_TASK_FAILURE,
+    SFN_TASK_HEARTBEAT
+} sfn_task_verb;
+
+sfn_rc sfn_engine_call_task(sfn_engine *e, const char *token,
+                            sfn_task_verb verb, json_t *output,
+                            const char *error, const char *cause,
+                            sfn_error *err);
+
+/* GetActivityTask: waits up to timeout_ms for a task of the activity
+ * (answered the moment one is scheduled).  On SFN_OK *token and *input
+ * (malloc'd JSON text) are set, or both NULL when none came in time.
+ * The ActivityStarted event (workerName) is committed before the answer. */
+typedef struct sfn_activity_poll {
+    const char *activity_arn;   /* in                                       */
+    const char *worker;         /* in; may be NULL                          */
+    int64_t timeout_ms;         /* in                                       */
+    char *token, *input;        /* out; free with sfn_activity_poll_done   */
+} sfn_activity_poll;
+
+sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
+                                sfn_error *err);
+void sfn_activity_poll_done(sfn_activity_poll *p);
 
 /* The engine thread: recovers, then runs rounds until *stop becomes true;
  * then answers what is in flight, commits and returns.  Executions still

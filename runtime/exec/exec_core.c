@@ -70,6 +70,7 @@ void exec_strand_free(sfn_strand *s)
     free(s->children);
     free(s->error);
     free(s->cause);
+    free(s->token);
     free(s);
 }
 
@@ -104,7 +105,18 @@ void sfn_exec_free(sfn_execution *x)
     free(x->role_arn);
     free(x->error);
     free(x->cause);
+    free(x->test_case);
+    json_decref(x->invocations);
+    sfn_exec_drain_closed(x);
+    free(x->closed);
     free(x);
+}
+
+void sfn_exec_drain_closed(sfn_execution *x)
+{
+    for (size_t i = 0; i < x->n_closed; i++)
+        free(x->closed[i].token);
+    x->n_closed = 0;
 }
 
 void exec_push_ready(sfn_execution *x, sfn_strand *s)

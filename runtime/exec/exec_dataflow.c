@@ -51,6 +51,9 @@ static json_t *build_context(exec_env *e)
         "RoleArn", x->role_arn ? x->role_arn : "", "RedriveCount", 0,
         "StateMachine", "Id", x->machine_arn, "Name", x->machine_name,
         "State", build_state_context(e));
+    if (ctx && e->s->token && e->st && e->st->type == SFN_ST_TASK)
+        json_object_set_new(ctx, "Task",
+                            json_pack("{s:s}", "Token", e->s->token));
     /* Express executions cannot be redriven: no RedriveCount (recorded) */
     if (ctx && x->express)
         json_object_del(json_object_get(ctx, "Execution"), "RedriveCount");

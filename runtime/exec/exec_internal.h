@@ -142,6 +142,32 @@ void exec_strand_fail(sfn_execution *x, sfn_strand *s, const char *error,
 
 /* ---- exec_states.c: the work of each state type ---- */
 void exec_state_work(sfn_execution *x, sfn_strand *s, int64_t now);
+/* Bytes of v's compact JSON text. */
+size_t exec_json_size(json_t *v);
+/* The state's work produced `result` (borrowed): ResultSelector,
+ * ResultPath, OutputPath / Output, Assign, then the transition. */
+void exec_finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
+                      int64_t now);
+/* An error raised by the state's work: Retry, then Catch, else the strand
+ * fails. */
+void exec_state_error(sfn_execution *x, sfn_strand *s, const char *error,
+                      const char *cause, int64_t now);
+/* A data-flow error (States.Runtime ends the execution). */
+void exec_flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
+                     const sfn_error *err, int64_t now);
+/* JSONata $states before the work has a result; false (and the execution
+ * failed) on ENOMEM. */
+bool exec_ja_begin_input(sfn_execution *x, sfn_strand *s, exec_env *e,
+                         int64_t now);
+
+/* ---- exec_task.c: Task states (requests, callbacks, activities) ---- */
+void exec_task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
+                    int64_t now);
+/* A timer of a strand in SFN_PH_TASK: heartbeat or TimeoutSeconds. */
+void exec_task_timer(sfn_execution *x, sfn_strand *s, int64_t now);
+/* Records the end of the strand's task token (closed tokens are drained
+ * by the engine into the store); status is an SFN_TOKEN_* value. */
+void exec_task_close_token(sfn_execution *x, sfn_strand *s, int status);
 /* A Map iteration's first step: emits MapIterationStarted. */
 void exec_iteration_begin(sfn_execution *x, sfn_strand *s, int64_t now);
 void exec_timer_fired(sfn_execution *x, sfn_strand *s, int64_t now);

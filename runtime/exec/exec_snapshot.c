@@ -57,6 +57,14 @@ char *sfn_exec_strand_dump(const sfn_strand *s)
         json_object_set(o, "res", s->results);
     if (s->iteration_started)
         json_object_set_new(o, "is", json_true());
+    if (s->token)
+        json_object_set_new(o, "tk", json_string(s->token));
+    if (s->hb_s)
+        json_object_set_new(o, "hs", json_integer(s->hb_s));
+    if (s->hb_ms)
+        json_object_set_new(o, "hm", json_integer(s->hb_ms));
+    if (s->submitted)
+        json_object_set_new(o, "sb", json_true());
     char *text = sfn_json_dumps(o, 0);
     json_decref(o);
     return text;
@@ -125,6 +133,11 @@ sfn_rc sfn_exec_strand_load(sfn_execution *x, uint32_t id, const char *text,
     s->vars = jget(o, "v");
     s->results = jget(o, "res");
     s->iteration_started = json_is_true(json_object_get(o, "is"));
+    json_t *tk = json_object_get(o, "tk");
+    s->token = json_is_string(tk) ? strdup(json_string_value(tk)) : NULL;
+    s->hb_s = iget(o, "hs");
+    s->hb_ms = iget(o, "hm");
+    s->submitted = json_is_true(json_object_get(o, "sb"));
     json_t *rc = json_object_get(o, "rc");
     if (json_array_size(rc)) {
         s->retry_counts = calloc(json_array_size(rc), sizeof *s->retry_counts);
@@ -228,10 +241,23 @@ static void rearm(sfn_execution *x, sfn_strand *s)
             e->wake_ms = s->wake_ms;
         break;
     case SFN_PH_TASK:
-        if ((e = exec_effect(x, SFN_EFFECT_TASK, s))) {
+        if (s->submitted) {
+            /* accepted before the crash: only its deadlines come back */
+            int64_t w = s->wake_ms;
+            if (s->hb_ms && (!w || s->hb_ms < w))
+                w = s->hb_ms;
+            if (w && (e = exec_effect(x, SFN_EFFECT_TIMER, s)))
+                e->wake_ms = w;
+        } else if ((e = exec_effect(x, SFN_EFFECT_TASK, s))) {
             e->state = ST(s);
             e->payload = json_incref(s->effective);
             e->wake_ms = s->wake_ms;
+            json_t *n = x->invocations
+                            ? json_object_get(x->invocations, ST(s)->name)
+                            : NULL;
+            e->invocation = n && json_integer_value(n) > 0
+                                ? (uint32_t)json_integer_value(n) - 1
+                                : 0;
         }
         break;
     default:

@@ -12,15 +12,18 @@
 
 #define ST(s) (&(s)->block->states[(s)->state])
 
-static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
-                        int64_t now);
-static void flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
-                       const sfn_error *err, int64_t now);
 static void eval_failed(sfn_execution *x, sfn_strand *s, const char *where,
                         const sfn_error *err, bool catchable, int64_t now);
-static size_t json_size(json_t *v);
 static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
                             int64_t now);
+
+size_t exec_json_size(json_t *v)
+{
+    char *t = sfn_json_dumps(v, 0);
+    size_t n = t ? strlen(t) : 0;
+    free(t);
+    return n;
+}
 
 /* ---- errors: Retry, then Catch ---------------------------------------- */
 
@@ -133,7 +136,7 @@ static void ja_exit(sfn_execution *x, sfn_strand *s, exec_env *e,
     else if (catching)
         eval_failed(x, s, e->ja_where, &err, false, now);
     else
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
     json_decref(assigned);
 }
 
@@ -212,8 +215,8 @@ static void state_error_ev(sfn_execution *x, sfn_strand *s, const char *error,
     exec_strand_fail(x, s, error, cause, now);
 }
 
-static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
-                        const char *cause, int64_t now)
+void exec_state_error(sfn_execution *x, sfn_strand *s, const char *error,
+                      const char *cause, int64_t now)
 {
     state_error_ev(x, s, error, cause, SFN_EV__COUNT, now);
 }
@@ -223,8 +226,8 @@ static void state_error(sfn_execution *x, sfn_strand *s, const char *error,
  * name goes through the state's Retry/Catch.  Decision (asl.md 12.2):
  * States.ResultPathMatchFailure and States.IntrinsicFailure stay catchable
  * as the AWS docs list them; no recording contradicts it. */
-static void flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
-                       const sfn_error *err, int64_t now)
+void exec_flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
+                     const sfn_error *err, int64_t now)
 {
     const char *name = err->name[0] ? err->name : "States.Runtime";
     if (e && e->ja_where[0] && !strcmp(name, "States.QueryEvaluationError")) {
@@ -235,7 +238,7 @@ static void flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
         runtime_failure(x, s, err, now);
         return;
     }
-    state_error(x, s, name, err->cause, now);
+    exec_state_error(x, s, name, err->cause, now);
 }
 
 /* A JSONata evaluation failed in field `where`: AWS writes an
@@ -267,8 +270,8 @@ static void eval_failed(sfn_execution *x, sfn_strand *s, const char *where,
 /* ---- Pass, Choice, Succeed, Fail, Wait -------------------------------- */
 
 /* JSONata $states for a state's fields before its work has a result. */
-static bool ja_begin_input(sfn_execution *x, sfn_strand *s, exec_env *e,
-                           int64_t now)
+bool exec_ja_begin_input(sfn_execution *x, sfn_strand *s, exec_env *e,
+                         int64_t now)
 {
     if (exec_ja_begin(e, s->input, NULL, NULL))
         return true;
@@ -282,7 +285,7 @@ static void ja_pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                          int64_t now)
 {
     const sfn_state *st = ST(s);
-    if (ja_begin_input(x, s, e, now))
+    if (exec_ja_begin_input(x, s, e, now))
         ja_exit(x, s, e, st->assign, st->output, st->raw, s->input,
                 st->end ? -1 : st->next, false, now);
 }
@@ -311,7 +314,7 @@ static void pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
      * state's name in the cause (error_handling start_large_input,
      * recorded; asl.md 12.1: terminal when not a task result). */
     if ((st->result || st->parameters) &&
-        json_size(res) > x->limits.payload_bytes_max) {
+        exec_json_size(res) > x->limits.payload_bytes_max) {
         snprintf(err.cause, sizeof err.cause,
                  "The state/task '%s' returned a result with a size "
                  "exceeding the maximum number of bytes service limit.",
@@ -333,7 +336,7 @@ static void pass_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
     goto done;
 fail:
-    flow_error(x, s, e, &err, now);
+    exec_flow_error(x, s, e, &err, now);
 done:
     json_decref(eff);
     json_decref(res);
@@ -350,11 +353,11 @@ static void ja_choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     const sfn_state *st = ST(s);
     sfn_error err;
     sfn_error_clear(&err);
-    if (!ja_begin_input(x, s, e, now))
+    if (!exec_ja_begin_input(x, s, e, now))
         return;
     int idx = exec_choice_select(e, st, s->input, &err);
     if (idx < -1) {
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
         return;
     }
     const sfn_rule *r = idx >= 0 ? st->choices[idx] : NULL;
@@ -393,7 +396,7 @@ static void ja_choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     exec_exit_state(x, s, out, assigned, next, now);
     goto done;
 fail:
-    flow_error(x, s, e, &err, now);
+    exec_flow_error(x, s, e, &err, now);
 done:
     json_decref(assigned);
     json_decref(rule_assigned);
@@ -430,7 +433,7 @@ static void choice_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     exec_exit_state(x, s, out, assigned, next, now);
     goto done;
 fail:
-    flow_error(x, s, e, &err, now);
+    exec_flow_error(x, s, e, &err, now);
 done:
     json_decref(eff);
     json_decref(assigned);
@@ -453,7 +456,7 @@ static void succeed_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                       : NULL;
     json_decref(eff);
     if (!out) {
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
         return;
     }
     exec_exit_state(x, s, out, NULL, -1, now);
@@ -466,13 +469,13 @@ static void fail_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     sfn_error err;
     sfn_error_clear(&err);
     char *error = NULL, *cause = NULL;
-    if (st->ql == SFN_QL_JSONATA && !ja_begin_input(x, s, e, now))
+    if (st->ql == SFN_QL_JSONATA && !exec_ja_begin_input(x, s, e, now))
         return;
     if (!exec_dyn_string(e, &st->error, "ErrorPath", &error, &err) ||
         !exec_dyn_string(e, &st->cause, "CausePath", &cause, &err)) {
         free(error);
         if (e->ja_where[0])
-            flow_error(x, s, e, &err, now);
+            exec_flow_error(x, s, e, &err, now);
         else
             runtime_failure(x, s, &err, now);
         return;
@@ -502,7 +505,7 @@ static void wait_exit(sfn_execution *x, sfn_strand *s, int64_t now)
                                s->effective, &err)))
         exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
     else
-        flow_error(x, s, &e, &err, now);
+        exec_flow_error(x, s, &e, &err, now);
     json_decref(assigned);
     exec_env_done(&e);
 }
@@ -513,12 +516,12 @@ static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     const sfn_state *st = ST(s);
     sfn_error err;
     sfn_error_clear(&err);
-    if (st->ql == SFN_QL_JSONATA && !ja_begin_input(x, s, e, now))
+    if (st->ql == SFN_QL_JSONATA && !exec_ja_begin_input(x, s, e, now))
         return;
     json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
                                   s->input, &err);
     if (!eff) {
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
         return;
     }
     int64_t wake = now;
@@ -533,7 +536,7 @@ static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     }
     if (!ok) {
         json_decref(eff);
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
         return;
     }
     json_decref(s->effective);
@@ -550,152 +553,9 @@ static void wait_work(sfn_execution *x, sfn_strand *s, exec_env *e,
         fx->wake_ms = wake;
 }
 
-/* ---- Task ------------------------------------------------------------- */
-
-/* "arn:aws:states:::lambda:invoke" -> ("lambda", "invoke"); an activity or
- * other ARN -> (service segment, remainder). */
-static void resource_parts(const char *res, char *type, size_t tn, char *api,
-                           size_t an)
-{
-    const char *p = res;
-    if (!strncmp(p, "arn:aws:states:::", 17)) {
-        p += 17;
-    } else {
-        /* arn:partition:service:region:account:rest */
-        int colons = 0;
-        const char *svc = NULL;
-        for (const char *q = res; *q; q++)
-            if (*q == ':' && ++colons == 2)
-                svc = q + 1;
-        p = svc ? svc : res;
-    }
-    const char *colon = strchr(p, ':');
-    size_t n = colon ? (size_t)(colon - p) : strlen(p);
-    snprintf(type, tn, "%.*s", (int)n, p);
-    snprintf(api, an, "%s", colon ? colon + 1 : "");
-}
-
-static json_t *task_details(const sfn_state *st)
-{
-    char type[64], api[256];
-    resource_parts(st->resource, type, sizeof type, api, sizeof api);
-    return json_pack("{s:s,s:s}", "resourceType", type, "resource", api);
-}
-
-static void task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
-                      int64_t now)
-{
-    const sfn_state *st = ST(s);
-    sfn_error err;
-    sfn_error_clear(&err);
-    json_t *params = NULL;
-    if (st->ql == SFN_QL_JSONATA) {
-        if (!ja_begin_input(x, s, e, now))
-            return;
-        params = st->arguments
-                     ? exec_ja_tpl(e, st->arguments,
-                                   json_object_get(st->raw, "Arguments"),
-                                   "Arguments", &err)
-                     : json_incref(s->input);
-    } else {
-        json_t *eff = exec_apply_path(e, st->input_path,
-                                      st->input_path_null, s->input, &err);
-        if (eff) {
-            exec_env_set_input(e, eff);
-            params = exec_tpl_eval(e, st->parameters, &err);
-        }
-        json_decref(eff);
-    }
-    if (!params) {
-        flow_error(x, s, e, &err, now);
-        return;
-    }
-    /* the *Path variants read the state's raw input */
-    long long timeout = 0, heartbeat = 0;
-    if ((st->timeout_s.set &&
-         !exec_dyn_seconds(e, &st->timeout_s, "TimeoutSecondsPath", s->input,
-                           &timeout, &err)) ||
-        (st->heartbeat_s.set &&
-         !exec_dyn_seconds(e, &st->heartbeat_s, "HeartbeatSecondsPath",
-                           s->input, &heartbeat, &err))) {
-        json_decref(params);
-        flow_error(x, s, e, &err, now);
-        return;
-    }
-    json_t *d = task_details(st);
-    json_object_set_new(d, "region", json_string("us-east-1"));
-    json_object_set_new(d, "parameters", exec_json_text(params));
-    if (st->timeout_s.set)
-        json_object_set_new(d, "timeoutInSeconds", json_integer(timeout));
-    if (st->heartbeat_s.set)
-        json_object_set_new(d, "heartbeatInSeconds", json_integer(heartbeat));
-    exec_emit(x, s, SFN_EV_TaskScheduled, now, d);
-    exec_emit(x, s, SFN_EV_TaskStarted, now, task_details(st));
-    json_decref(s->effective);
-    s->effective = params;
-    s->phase = SFN_PH_TASK;
-    s->wake_ms = timeout > 0 ? now + timeout * 1000 : 0;
-    sfn_effect *fx = exec_effect(x, SFN_EFFECT_TASK, s);
-    if (fx) {
-        fx->state = st;
-        fx->payload = json_incref(params);
-        fx->timeout_s = timeout;
-        fx->wake_ms = s->wake_ms;
-    }
-}
-
-static size_t json_size(json_t *v)
-{
-    char *t = sfn_json_dumps(v, 0);
-    size_t n = t ? strlen(t) : 0;
-    free(t);
-    return n;
-}
-
-void exec_task_result(sfn_execution *x, sfn_strand *s, json_t *result,
-                      const char *error, const char *cause, int64_t now)
-{
-    const sfn_state *st = ST(s);
-    char limit_cause[512];
-    if (!error && json_size(result) > x->limits.payload_bytes_max) {
-        snprintf(limit_cause, sizeof limit_cause,
-                 "The state/task '%s' returned a result with a size "
-                 "exceeding the maximum number of bytes service limit.",
-                 st->resource);
-        error = "States.DataLimitExceeded";
-        cause = limit_cause;
-    }
-    s->wake_ms = 0;
-    if (error) {
-        json_t *d = task_details(st);
-        json_object_set_new(d, "error", json_string(error));
-        if (cause)
-            json_object_set_new(d, "cause", json_string(cause));
-        exec_emit(x, s, SFN_EV_TaskFailed, now, d);
-        s->phase = SFN_PH_WORK;
-        state_error(x, s, error, cause, now);
-        return;
-    }
-    json_t *d = task_details(st);
-    json_object_set_new(d, "output", exec_json_text(result));
-    json_object_set_new(d, "outputDetails", json_pack("{s:b}", "truncated", 0));
-    exec_emit(x, s, SFN_EV_TaskSucceeded, now, d);
-    finish_work(x, s, result, now);
-}
-
-static void task_timed_out(sfn_execution *x, sfn_strand *s, int64_t now)
-{
-    json_t *d = task_details(ST(s));
-    json_object_set_new(d, "error", json_string("States.Timeout"));
-    exec_emit(x, s, SFN_EV_TaskTimedOut, now, d);
-    s->phase = SFN_PH_WORK;
-    s->wake_ms = 0;
-    state_error(x, s, "States.Timeout", NULL, now);
-}
-
 /* ResultSelector -> ResultPath -> OutputPath, Assign with $ = raw result. */
-static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
-                        int64_t now)
+void exec_finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
+                      int64_t now)
 {
     const sfn_state *st = ST(s);
     exec_env e;
@@ -729,7 +589,7 @@ static void finish_work(sfn_execution *x, sfn_strand *s, json_t *result,
     exec_exit_state(x, s, out, assigned, st->end ? -1 : st->next, now);
     goto done;
 fail:
-    flow_error(x, s, &e, &err, now);
+    exec_flow_error(x, s, &e, &err, now);
 done:
     exec_env_done(&e);
     json_decref(assigned);
@@ -760,7 +620,7 @@ static void parallel_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     sfn_error_clear(&err);
     json_t *in = NULL;
     if (st->ql == SFN_QL_JSONATA) {
-        if (!ja_begin_input(x, s, e, now))
+        if (!exec_ja_begin_input(x, s, e, now))
             return;
         in = st->arguments ? exec_ja_tpl(e, st->arguments,
                                          json_object_get(st->raw, "Arguments"),
@@ -776,7 +636,7 @@ static void parallel_work(sfn_execution *x, sfn_strand *s, exec_env *e,
         json_decref(eff);
     }
     if (!in) {
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
         return;
     }
     exec_emit(x, s, SFN_EV_ParallelStateStarted, now, NULL);
@@ -843,7 +703,7 @@ static json_t *batch_items(exec_env *e, const sfn_state *st, json_t *items,
             json_decref(batch_input);
             return NULL;
         }
-        size_t bytes = json_size(sel);
+        size_t bytes = exec_json_size(sel);
         if (cur && ((max_items && (long long)json_array_size(cur) >= max_items) ||
                     (max_bytes && (long long)(cur_bytes + bytes) > max_bytes)))
             cur = NULL;
@@ -943,14 +803,14 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     sfn_error err;
     sfn_error_clear(&err);
     /* JSONata: no InputPath, so eff is the raw input ($states.input) */
-    if (st->ql == SFN_QL_JSONATA && !ja_begin_input(x, s, e, now))
+    if (st->ql == SFN_QL_JSONATA && !exec_ja_begin_input(x, s, e, now))
         return;
     json_t *eff = exec_apply_path(e, st->input_path, st->input_path_null,
                                   s->input, &err);
     json_t *items = eff ? map_items(e, st, s, eff, &err) : NULL;
     if (!items) {
         json_decref(eff);
-        flow_error(x, s, e, &err, now);
+        exec_flow_error(x, s, e, &err, now);
         return;
     }
     json_decref(s->effective);
@@ -972,7 +832,7 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
             exec_emit(x, s, SFN_EV_MapRunSucceeded, now, NULL);
         exec_emit(x, s, SFN_EV_MapStateSucceeded, now, NULL);
         json_t *res = json_incref(s->results);
-        finish_work(x, s, res, now);
+        exec_finish_work(x, s, res, now);
         json_decref(res);
         return;
     }
@@ -1049,7 +909,7 @@ static bool start_iteration(sfn_execution *x, sfn_strand *s, uint32_t i,
         in = exec_map_item_input(&e, st, s->effective, s->items, i, &err);
         if (!in) {
             abort_children(x, s, now);
-            flow_error(x, s, &e, &err, now);
+            exec_flow_error(x, s, &e, &err, now);
         }
         exec_env_done(&e);
     }
@@ -1166,7 +1026,7 @@ static void map_child_done(sfn_execution *x, sfn_strand *p, sfn_strand *c,
             exec_emit(x, p, SFN_EV_MapRunSucceeded, now, NULL);
         exec_emit(x, p, SFN_EV_MapStateSucceeded, now, NULL);
         json_t *res = json_incref(p->results);
-        finish_work(x, p, res, now);
+        exec_finish_work(x, p, res, now);
         json_decref(res);
     }
 }
@@ -1187,7 +1047,7 @@ static void parallel_child_done(sfn_execution *x, sfn_strand *p,
         p->prev_event = c->prev_event;
         exec_emit(x, p, SFN_EV_ParallelStateSucceeded, now, NULL);
         json_t *res = json_incref(p->results);
-        finish_work(x, p, res, now);
+        exec_finish_work(x, p, res, now);
         json_decref(res);
     }
 }
@@ -1216,6 +1076,7 @@ void exec_strand_abort(sfn_execution *x, sfn_strand *s, int64_t now)
         [SFN_ST_MAP] = SFN_EV_MapStateAborted,
     };
     const sfn_state *st = ST(s);
+    exec_task_close_token(x, s, SFN_EXEC_TOKEN_DONE);
     if (s->phase != SFN_PH_ENTER && aborted[st->type])
         exec_emit(x, s, aborted[st->type], now, NULL);
     sfn_strand *p = s->parent;
@@ -1237,7 +1098,7 @@ void exec_state_work(sfn_execution *x, sfn_strand *s, int64_t now)
     e.now_ms = now;
     switch (ST(s)->type) {
     case SFN_ST_PASS: pass_work(x, s, &e, now); break;
-    case SFN_ST_TASK: task_work(x, s, &e, now); break;
+    case SFN_ST_TASK: exec_task_work(x, s, &e, now); break;
     case SFN_ST_CHOICE: choice_work(x, s, &e, now); break;
     case SFN_ST_WAIT: wait_work(x, s, &e, now); break;
     case SFN_ST_SUCCEED: succeed_work(x, s, &e, now); break;
@@ -1267,8 +1128,7 @@ void exec_strand_scope(sfn_strand *s)
 void exec_timer_fired(sfn_execution *x, sfn_strand *s, int64_t now)
 {
     if (s->phase == SFN_PH_TASK) {
-        if (s->wake_ms && now >= s->wake_ms)
-            task_timed_out(x, s, now);
+        exec_task_timer(x, s, now);
         return;
     }
     if (s->phase != SFN_PH_TIMER || now < s->wake_ms)

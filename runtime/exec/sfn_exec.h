@@ -92,9 +92,18 @@ struct sfn_strand {
                                     not to this history                    */
     bool isolated;               /* a Distributed Map child: outer
                                     variables are not visible              */
+    /* Task state in SFN_PH_TASK */
+    char *token;                 /* callback / activity task token (owned) */
+    int64_t hb_s;                /* HeartbeatSeconds, 0 = none              */
+    int64_t hb_ms;               /* heartbeat deadline, 0 = not running     */
+    bool submitted;              /* request accepted (TaskSubmitted) or
+                                    activity handed to a worker: nothing is
+                                    re-sent on resume, only timers re-armed */
 };
 
 typedef enum { SFN_EFFECT_TASK, SFN_EFFECT_TIMER } sfn_effect_kind;
+
+struct sfn_execution;
 
 typedef struct sfn_effect {
     sfn_effect_kind kind;
@@ -104,7 +113,33 @@ typedef struct sfn_effect {
     const sfn_state *state;  /* TASK                                        */
     json_t *payload;         /* TASK: effective input (owned)              */
     int64_t timeout_s;       /* TASK: 0 = none                             */
+    uint32_t invocation;     /* TASK: 0-based count of earlier invocations
+                                of this state in the execution (mocks)     */
 } sfn_effect;
+
+/* Kinds of Task resources: they differ in their history events. */
+typedef enum {
+    SFN_TASK_KIND_SERVICE,   /* arn:aws:states:::svc:api[.suffix], others  */
+    SFN_TASK_KIND_ACTIVITY,  /* arn:aws:states:R:A:activity:NAME           */
+    SFN_TASK_KIND_LAMBDA,    /* arn:aws:lambda:R:A:function:NAME (legacy)  */
+} sfn_task_kind;
+
+sfn_task_kind sfn_exec_task_kind(const char *resource);
+/* Activities and ".waitForTaskToken" resources wait for a callback. */
+bool sfn_exec_task_is_callback(const char *resource);
+
+/* Token status codes, as the store keeps them (closed tokens). */
+enum { SFN_EXEC_TOKEN_DONE = 1, SFN_EXEC_TOKEN_TIMED_OUT = 2 };
+
+typedef struct sfn_closed_token {
+    char *token;   /* owned */
+    int status;
+} sfn_closed_token;
+
+/* Mints a task token for (x, strand): malloc'd, unguessable.  The engine
+ * supplies one; without it tokens come from the execution's generator. */
+typedef char *(*sfn_token_minter)(void *ud, const struct sfn_execution *x,
+                                  uint32_t strand);
 
 typedef struct sfn_execution {
     /* identity (owned strings) */
@@ -123,6 +158,16 @@ typedef struct sfn_execution {
     bool deadline_armed;        /* engine: TimeoutSeconds timer is set      */
     bool fresh;                 /* engine: row not yet committed            */
     bool express;               /* EXPRESS type: ARN ":express:", no redrive */
+    char *test_case;            /* mock test case, or NULL (owned)          */
+    json_t *invocations;        /* {"state name": n}: Task invocations so
+                                   far (mock response selection; owned)     */
+    bool invocations_dirty;     /* engine: persist `invocations`            */
+    bool touched;               /* changed without an event (heartbeat):
+                                   the engine writes its snapshots          */
+    sfn_token_minter mint_token;
+    void *mint_ud;
+    sfn_closed_token *closed;   /* tokens closed since the last drain      */
+    size_t n_closed, cap_closed;
 
     sfn_strand **strands;       /* by id; NULL once freed                   */
     uint32_t n_strands, cap_strands;
@@ -159,6 +204,24 @@ sfn_rc sfn_exec_task_done(sfn_execution *x, uint32_t strand,
                           uint32_t attempt, json_t *result, const char *error,
                           const char *cause, int64_t now_ms);
 
+/* The request of a callback task was accepted (.waitForTaskToken):
+ * TaskSubmitted with the service's answer (borrowed, may be NULL); the
+ * heartbeat clock starts.  Stale attempt: ignored. */
+sfn_rc sfn_exec_task_submitted(sfn_execution *x, uint32_t strand,
+                               uint32_t attempt, json_t *response,
+                               int64_t now_ms);
+/* An activity task was handed to a worker: ActivityStarted{workerName};
+ * the heartbeat clock starts. */
+sfn_rc sfn_exec_task_started(sfn_execution *x, uint32_t strand,
+                             uint32_t attempt, const char *worker,
+                             int64_t now_ms);
+/* SendTaskHeartbeat: restarts the heartbeat clock (no event).  A TIMER
+ * effect for the new deadline goes out when a heartbeat is set. */
+sfn_rc sfn_exec_task_heartbeat(sfn_execution *x, uint32_t strand,
+                               uint32_t attempt, int64_t now_ms);
+/* The strand's open token, or NULL (borrowed). */
+const char *sfn_exec_task_token(const sfn_execution *x, uint32_t strand);
+
 /* A timer armed by an effect has fired. */
 sfn_rc sfn_exec_timer(sfn_execution *x, uint32_t strand, int64_t now_ms);
 
@@ -189,5 +252,7 @@ void sfn_exec_collect(sfn_execution *x,
  * ownership of them (free each event's details / effect's payload) and
  * resets the counts with sfn_exec_drain. */
 void sfn_exec_drain(sfn_execution *x);
+/* Frees x->closed (the engine has written them). */
+void sfn_exec_drain_closed(sfn_execution *x);
 
 #endif

@@ -4,7 +4,10 @@
  * tests/aws/sdk_flow.mjs (@aws-sdk/client-sfn, installed here with npm ci
  * from tests/aws/package-lock.json), each a create -> start -> wait ->
  * describe -> history -> list -> stop -> delete flow asserting outputs and
- * event types.  Ends with SIGTERM and expects a clean exit. */
+ * event types; tests/aws/cli_callback.sh and sdk_tasks.mjs drive task
+ * callbacks and an activity worker.  A second server with a 1-second idle
+ * connection timeout runs tests/aws/rest_tasks.sh (curl): long polls are
+ * not cut by that timeout.  Ends with SIGTERM and expects a clean exit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +15,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -59,7 +63,10 @@ static int can_connect(int port)
     return ok;
 }
 
-static pid_t spawn_server(const char *bin, server *s)
+/* The short idle timeout of the second server (rest_tasks.sh). */
+#define SHORT_TIMEOUT "1"
+
+static pid_t spawn_server(const char *bin, server *s, bool short_timeout)
 {
     char listen[32], db[96], log[96];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
@@ -72,29 +79,40 @@ static pid_t spawn_server(const char *bin, server *s)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execl(bin, bin, "serve", "--listen", listen, "--db", db,
-              "--auth-aws-keys", "AKIDSTEPDTEST:stepd-test-secret",
-              (char *)NULL);
+        if (short_timeout)
+            execl(bin, bin, "serve", "--listen", listen, "--db", db,
+                  "--limits-connection-timeout-seconds", SHORT_TIMEOUT,
+                  (char *)NULL);
+        else
+            execl(bin, bin, "serve", "--listen", listen, "--db", db,
+                  "--auth-aws-keys", "AKIDSTEPDTEST:stepd-test-secret",
+                  (char *)NULL);
         _exit(127);
     }
     return pid;
 }
 
-static int group_setup(void **state)
+/* Starts a server in a fresh directory and waits until it listens;
+ * NULL on failure (the log stays in its directory). */
+static server *start_server(bool short_timeout)
 {
     const char *bin = getenv("STEPD");
     if (!bin || access(bin, X_OK)) {
         fprintf(stderr, "test_aws_clients: $STEPD (the stepd binary) is "
                         "not set; run through ctest\n");
-        return -1;
+        return NULL;
     }
     server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
     snprintf(s->dir, sizeof s->dir, "/tmp/stepd_aws_XXXXXX");
-    if (!s || !mkdtemp(s->dir) || (s->port = free_port()) < 0)
-        return -1;
+    if (!mkdtemp(s->dir) || (s->port = free_port()) < 0) {
+        free(s);
+        return NULL;
+    }
     snprintf(s->endpoint, sizeof s->endpoint, "http://127.0.0.1:%d",
              s->port);
-    s->pid = spawn_server(bin, s);
+    s->pid = spawn_server(bin, s, short_timeout);
     /* readiness: poll the port (up to 10 s) rather than a fixed sleep */
     for (int i = 0; i < 1000 && !can_connect(s->port); i++) {
         struct timespec ts = {0, 10 * 1000000L};
@@ -104,8 +122,39 @@ static int group_setup(void **state)
         fprintf(stderr, "test_aws_clients: stepd serve did not listen; see "
                         "%s/serve.log\n",
                 s->dir);
-        return -1;
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        free(s);
+        return NULL;
     }
+    return s;
+}
+
+/* SIGTERM, then removes the directory when the exit was clean; false
+ * when it was not. */
+static bool stop_server(server *s)
+{
+    int status = 0;
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, &status, 0);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (clean && system(cmd) != 0)
+        fprintf(stderr, "test_aws_clients: could not remove %s\n", s->dir);
+    if (!clean)
+        fprintf(stderr, "test_aws_clients: stepd serve did not exit 0 on "
+                        "SIGTERM (status %d); see %s/serve.log\n",
+                status, s->dir);
+    free(s);
+    return clean;
+}
+
+static int group_setup(void **state)
+{
+    server *s = start_server(false);
+    if (!s)
+        return -1;
     setenv("AWS_ACCESS_KEY_ID", "AKIDSTEPDTEST", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "stepd-test-secret", 1);
     setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
@@ -124,22 +173,7 @@ static int group_teardown(void **state)
     server *s = *state;
     if (!s)
         return 0;
-    int status = 0;
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, &status, 0);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && system(cmd) != 0)
-        fprintf(stderr, "test_aws_clients: could not remove %s\n", s->dir);
-    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    free(s);
-    if (!clean) {
-        fprintf(stderr, "test_aws_clients: stepd serve did not exit 0 on "
-                        "SIGTERM (status %d)\n",
-                status);
-        return -1;
-    }
-    return 0;
+    return stop_server(s) ? 0 : -1;
 }
 
 /* Runs a shell command; its exit status. */
@@ -177,18 +211,51 @@ static void test_cli_bad_signature(void **state)
         0);
 }
 
-static void test_sdk_flow(void **state)
+static void need_sdk(void)
 {
-    server *s = *state;
     struct stat sb;
     if (stat("tests/aws/node_modules/@aws-sdk/client-sfn/package.json",
              &sb) != 0)
         assert_int_equal(run("cd tests/aws && npm ci --no-audit --no-fund "
                              "--loglevel=error >/dev/null"),
                          0);
+}
+
+static void test_sdk_flow(void **state)
+{
+    server *s = *state;
+    need_sdk();
     assert_int_equal(run("node --no-warnings tests/aws/sdk_flow.mjs %s",
                          s->endpoint),
                      0);
+}
+
+static void test_cli_callback(void **state)
+{
+    server *s = *state;
+    assert_int_equal(run("bash tests/aws/cli_callback.sh %s", s->endpoint),
+                     0);
+}
+
+static void test_sdk_tasks(void **state)
+{
+    server *s = *state;
+    need_sdk();
+    assert_int_equal(run("node --no-warnings tests/aws/sdk_tasks.mjs %s",
+                         s->endpoint),
+                     0);
+}
+
+/* Its own server: the idle connection timeout is 1 s there, and a long
+ * poll of 3 s must still be answered. */
+static void test_rest_long_poll(void **state)
+{
+    (void)state;
+    server *s = start_server(true);
+    assert_non_null(s);
+    int rc = run("bash tests/aws/rest_tasks.sh %s", s->endpoint);
+    assert_true(stop_server(s));
+    assert_int_equal(rc, 0);
 }
 
 int main(void)
@@ -197,6 +264,9 @@ int main(void)
         cmocka_unit_test(test_cli_flow),
         cmocka_unit_test(test_cli_bad_signature),
         cmocka_unit_test(test_sdk_flow),
+        cmocka_unit_test(test_cli_callback),
+        cmocka_unit_test(test_sdk_tasks),
+        cmocka_unit_test(test_rest_long_poll),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

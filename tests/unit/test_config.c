@@ -1,6 +1,8 @@
 /* test_config.c: stepd serve's settings: defaults, the precedence
- * defaults < file < environment < flags, the STEPD_TOKEN alias, and
- * validation messages that name the key and where the value came from. */
+ * defaults < file < environment < flags, the STEPD_TOKEN and
+ * SFN_MOCK_CONFIG aliases, the task settings (allowlist, connections with
+ * env: secrets, bindings), and validation messages that name the key and
+ * where the value came from. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -399,6 +401,211 @@ static void test_body_caps(void **state)
     sfn_config_free(&c);
 }
 
+/* ---- task dispatch settings ------------------------------------------ */
+
+static void test_tasks_defaults(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(load(&c, &err, 0), SFN_OK);
+    assert_int_equal(c.tasks.n_allow, 0);
+    assert_int_equal(c.tasks.http_timeout_s, 60);
+    assert_int_equal(c.tasks.max_response_bytes, 262144);
+    assert_int_equal(c.tasks.unbound, SFN_UNBOUND_AT_STATE);
+    assert_null(c.tasks.mock_file);
+    assert_int_equal(c.tasks.n_connections, 0);
+    assert_int_equal(c.tasks.n_bindings, 0);
+    assert_string_equal(c.tasks.region, "us-east-1");
+    sfn_config_free(&c);
+}
+
+static void test_http_allow_file_array_then_env_list(void **state)
+{
+    (void)state;
+    write_file("{\"http\":{\"allow\":[\"api.example.com\",\"10.0.0.0/8\"],"
+               "\"timeout_seconds\":5}}");
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_OK);
+    assert_int_equal(c.tasks.n_allow, 2);
+    assert_string_equal(c.tasks.allow[0], "api.example.com");
+    assert_string_equal(c.tasks.allow[1], "10.0.0.0/8");
+    assert_int_equal(c.tasks.http_timeout_s, 5);
+    sfn_config_free(&c);
+    setenv_fake("STEPD_HTTP_ALLOW", " x.example.com, *.y.example.com ,");
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_OK);
+    assert_int_equal(c.tasks.n_allow, 2);
+    assert_string_equal(c.tasks.allow[0], "x.example.com");
+    assert_string_equal(c.tasks.allow[1], "*.y.example.com");
+    sfn_config_free(&c);
+}
+
+static void test_bad_allow_entry(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(
+        load(&c, &err, 2, "--http-allow", "ok.example.com,10.0.0.0/99"),
+        SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "http.allow[1]"));
+    assert_non_null(strstr(err.cause, "10.0.0.0/99"));
+    sfn_config_free(&c);
+}
+
+static void test_unbound_and_http_flags(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(load(&c, &err, 5, "--tasks-unbound", "start",
+                          "--http-timeout-seconds", "7",
+                          "--http-max-response-bytes=4096"),
+                     SFN_OK);
+    assert_int_equal(c.tasks.unbound, SFN_UNBOUND_AT_START);
+    assert_int_equal(c.tasks.http_timeout_s, 7);
+    assert_int_equal(c.tasks.max_response_bytes, 4096);
+    sfn_config_free(&c);
+    assert_int_equal(load(&c, &err, 2, "--tasks-unbound", "later"),
+                     SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "tasks.unbound"));
+    sfn_config_free(&c);
+}
+
+static void test_mock_config_env_alias(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    setenv_fake("SFN_MOCK_CONFIG", "/tmp/sfl-mocks.json");
+    assert_int_equal(load(&c, &err, 0), SFN_OK);
+    assert_string_equal(c.tasks.mock_file, "/tmp/sfl-mocks.json");
+    sfn_config_free(&c);
+    setenv_fake("STEPD_MOCK_CONFIG", "/tmp/stepd-mocks.json");
+    assert_int_equal(load(&c, &err, 0), SFN_OK);
+    assert_string_equal(c.tasks.mock_file, "/tmp/stepd-mocks.json");
+    sfn_config_free(&c);
+}
+
+static void test_connections_and_bindings_from_file(void **state)
+{
+    (void)state;
+    write_file(
+        "{\"connections\":{"
+        "\"stripe\":{\"type\":\"API_KEY\",\"key_name\":\"Authorization\","
+        "\"key_value\":\"env:TEST_STRIPE_KEY\","
+        "\"headers\":{\"X-Tenant\":\"t1\"},\"query\":{\"v\":\"2\"},"
+        "\"body\":{\"source\":\"stepd\"}},"
+        "\"legacy\":{\"type\":\"BASIC\",\"username\":\"u\","
+        "\"password\":\"p\"},"
+        "\"idp\":{\"type\":\"OAUTH_CLIENT_CREDENTIALS\","
+        "\"token_url\":\"https://idp.example.com/token\","
+        "\"client_id\":\"cid\",\"client_secret\":\"env:TEST_CS\","
+        "\"scope\":\"read\"}},"
+        "\"bindings\":[{\"resource\":\"arn:aws:lambda:*:*:function:pay*\","
+        "\"url\":\"http://127.0.0.1:9000/pay\",\"connection\":\"idp\","
+        "\"headers\":{\"X-A\":\"b\"},\"timeout_seconds\":30},"
+        "{\"resource\":\"arn:aws:states:::sqs:sendMessage*\","
+        "\"url\":\"https://queue.example.com/\"}]}");
+    setenv_fake("TEST_STRIPE_KEY", "sk_live_123");
+    setenv_fake("TEST_CS", "cs-456");
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_OK);
+    assert_int_equal(c.tasks.n_connections, 3);
+    sfn_connection *s = &c.tasks.connections[0];
+    assert_string_equal(s->name, "stripe");
+    assert_int_equal(s->kind, SFN_CONN_API_KEY);
+    assert_string_equal(s->key_value, "sk_live_123");
+    assert_string_equal(json_string_value(json_object_get(s->headers,
+                                                          "X-Tenant")),
+                        "t1");
+    assert_string_equal(json_string_value(json_object_get(s->body, "source")),
+                        "stepd");
+    assert_int_equal(c.tasks.connections[1].kind, SFN_CONN_BASIC);
+    assert_int_equal(c.tasks.connections[2].kind, SFN_CONN_OAUTH);
+    assert_string_equal(c.tasks.connections[2].client_secret, "cs-456");
+    assert_string_equal(c.tasks.connections[2].scope, "read");
+    assert_int_equal(c.tasks.n_bindings, 2);
+    assert_string_equal(c.tasks.bindings[0].connection, "idp");
+    assert_int_equal(c.tasks.bindings[0].timeout_s, 30);
+    assert_string_equal(c.tasks.bindings[1].url, "https://queue.example.com/");
+    assert_null(c.tasks.bindings[1].connection);
+    sfn_config_free(&c);
+}
+
+static void test_secret_env_unset(void **state)
+{
+    (void)state;
+    write_file("{\"connections\":{\"s\":{\"type\":\"API_KEY\","
+               "\"key_name\":\"K\",\"key_value\":\"env:NOT_SET_ANYWHERE\"}}}");
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "connections.s.key_value"));
+    assert_non_null(strstr(err.cause, "NOT_SET_ANYWHERE"));
+    sfn_config_free(&c);
+}
+
+static void test_bad_connection(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    write_file("{\"connections\":{\"s\":{\"type\":\"DIGEST\"}}}");
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "connections.s.type"));
+    sfn_config_free(&c);
+    write_file("{\"connections\":{\"s\":{\"type\":\"BASIC\","
+               "\"username\":\"u\"}}}");
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "password is required"));
+    sfn_config_free(&c);
+    write_file("{\"connections\":{\"s\":{\"type\":\"BASIC\","
+               "\"username\":\"u\",\"password\":\"p\",\"pasword\":1}}}");
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "unknown member 'pasword'"));
+    sfn_config_free(&c);
+}
+
+static void test_bad_binding(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    write_file("{\"bindings\":[{\"resource\":\"r\",\"url\":\"ftp://x/\"}]}");
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "bindings[0].url"));
+    sfn_config_free(&c);
+    write_file("{\"bindings\":[{\"resource\":\"r\",\"url\":\"http://x/\","
+               "\"connection\":\"nope\"}]}");
+    assert_int_equal(load(&c, &err, 2, "--config", cfg_path), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "connection 'nope'"));
+    sfn_config_free(&c);
+}
+
+static void test_file_only_settings_refused_elsewhere(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    setenv_fake("STEPD_BINDINGS", "[]");
+    assert_int_equal(load(&c, &err, 0), SFN_EINVAL);
+    assert_non_null(strstr(err.cause, "only be set in the config file"));
+    sfn_config_free(&c);
+}
+
+static void test_region_mirrored_in_tasks(void **state)
+{
+    (void)state;
+    sfn_config c;
+    sfn_error err;
+    assert_int_equal(load(&c, &err, 2, "--region", "eu-west-3"), SFN_OK);
+    assert_string_equal(c.tasks.region, "eu-west-3");
+    sfn_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +631,17 @@ int main(void)
         T(test_names),
         T(test_listen_addr),
         T(test_body_caps),
+        T(test_tasks_defaults),
+        T(test_http_allow_file_array_then_env_list),
+        T(test_bad_allow_entry),
+        T(test_unbound_and_http_flags),
+        T(test_mock_config_env_alias),
+        T(test_connections_and_bindings_from_file),
+        T(test_secret_env_unset),
+        T(test_bad_connection),
+        T(test_bad_binding),
+        T(test_file_only_settings_refused_elsewhere),
+        T(test_region_mirrored_in_tasks),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,8 @@ static void test_every_sample_validates_clean(void **state)
     (void)state;
     glob_t gl;
     assert_int_equal(glob("samples/*.asl.json", 0, NULL, &gl), 0);
+    /* samples with their own folder (mocks, demo services) too */
+    assert_int_equal(glob("samples/*/*.asl.json", GLOB_APPEND, NULL, &gl), 0);
     size_t found = gl.gl_pathc, bad = 0;
     for (size_t i = 0; i < gl.gl_pathc; i++)
         bad += !compiles_clean(gl.gl_pathv[i]);
@@ -112,6 +114,7 @@ static void test_every_sample_has_an_input(void **state)
     (void)state;
     glob_t gl;
     assert_int_equal(glob("samples/*.asl.json", 0, NULL, &gl), 0);
+    assert_int_equal(glob("samples/*/*.asl.json", GLOB_APPEND, NULL, &gl), 0);
     for (size_t i = 0; i < gl.gl_pathc; i++)
         check_input(gl.gl_pathv[i]);
     globfree(&gl);

@@ -12,16 +12,13 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-typedef struct sfn_task_outcome {
-    json_t *result;  /* new reference on success                        */
-    char *error;     /* malloc'd on failure                              */
-    char *cause;     /* malloc'd or NULL                                 */
-    bool pending;    /* no answer now (sleep): the task's timeout decides */
-} sfn_task_outcome;
+#include "sfn_tasks.h"
+
+/* Whether resource (with or without a .waitForTaskToken suffix) is one. */
+bool sfn_builtin_is(const char *resource);
 
 /* Runs a built-in resource on `payload` (borrowed). */
 void sfn_builtin_invoke(const char *resource, json_t *payload,
                         sfn_task_outcome *out);
-void sfn_task_outcome_free(sfn_task_outcome *o);
 
 #endif

@@ -22,7 +22,7 @@ void sfn_builtin_invoke(const char *resource, json_t *payload,
         if (!out->error)
             out->error = strdup("stepd.Failed");
         out->cause = str_member(payload, "Cause");
-    } else if (!strcmp(resource, "arn:stepd:task:sleep")) {
+    } else if (!strncmp(resource, "arn:stepd:task:sleep", 20)) {
         out->pending = true;
     } else {
         char buf[512];
@@ -34,10 +34,7 @@ void sfn_builtin_invoke(const char *resource, json_t *payload,
     }
 }
 
-void sfn_task_outcome_free(sfn_task_outcome *o)
+bool sfn_builtin_is(const char *resource)
 {
-    json_decref(o->result);
-    free(o->error);
-    free(o->cause);
-    memset(o, 0, sizeof *o);
+    return !strncmp(resource, "arn:stepd:task:", 15);
 }
