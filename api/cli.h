@@ -21,6 +21,8 @@ int sfn_cli_run(int argc, char **argv);
 int sfn_cli_history(int argc, char **argv);
 int sfn_cli_test_state(int argc, char **argv);
 int sfn_cli_serve(int argc, char **argv);
+/* cli_demo.c: the order-saga demo service (samples/order-saga). */
+int sfn_cli_demo_service(int argc, char **argv);
 
 /* Reads the whole file (`-` = standard input) into a malloc'd buffer with a
  * terminating NUL that is not counted in *len (the text may contain NULs).

@@ -86,6 +86,10 @@ static const setting settings[] = {
     {"http.max_response_bytes", T_SIZE, OFF(tasks.max_response_bytes),
      "262144", 1024, 67108864,
      "largest outbound response body (States.DataLimitExceeded above)"},
+    {"http.max_host_connections", T_INT, OFF(tasks.max_host_connections),
+     "256", 1, 65536,
+     "outbound connections open at once per host:port (more requests wait "
+     "for one)"},
     {"tasks.unbound", T_UNBOUND, OFF(tasks.unbound), "state", 0, 0,
      "a Task nothing can run fails: state (when it runs) or start "
      "(StartExecution is refused)"},

@@ -24,6 +24,8 @@ static const command commands[] = {
     {"history", sfn_cli_history, "print the event history of an execution"},
     {"test-state", sfn_cli_test_state, "run one state in isolation (TestState)"},
     {"serve", sfn_cli_serve, "run the engine and the HTTP API"},
+    {"demo-service", sfn_cli_demo_service,
+     "run the demo order service of samples/order-saga"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -34,7 +36,7 @@ static void usage(FILE *out)
           "commands:\n",
           out);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\nRun 'stepd help COMMAND' or 'stepd COMMAND --help' for the "
           "options of a command.\n",
           out);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks in Release and runs bench_compile, bench_engine and,
 # when node and npm are present, the same engine workloads on the peer
-# aws-local-stepfunctions (bench/peer/), then prints stepd against the peer.
+# aws-local-stepfunctions (bench/peer/), then prints stepd against the peer;
+# then bench_jsonata and bench_tasks (HTTP Tasks against a local service).
 # Usage: bench/run.sh [bench_compile args, e.g. --runs 30 --states 10000]
 # Env: SFN_BENCH_BUILD   build dir (default build-release/)
 #      SFN_BENCH_DB_DIR  where bench_engine puts its SQLite files (/tmp)
@@ -126,3 +127,8 @@ else
     echo "jsonata: peer unavailable; stepd alone"
     "$build/bench/bench_jsonata" | grep -v '^json: '
 fi
+
+# HTTP Tasks: 1,000 executions x 10 calls to an in-process service.
+echo
+cmake --build "$build" -j2 --target bench_tasks >/dev/null
+"$build/bench/bench_tasks" "$dbdir" | grep -v '^json: '

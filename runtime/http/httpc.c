@@ -18,8 +18,7 @@
 #define DEFAULT_MAX_BODY ((size_t)10 * 1024 * 1024)
 #define DEFAULT_TIMEOUT_MS 60000
 #define DEFAULT_REDIRECTS 5
-#define MAX_HOST_CONNECTIONS 64
-#define MAX_CACHED_CONNECTIONS 256
+#define MAX_HOST_CONNECTIONS 256
 
 typedef struct xfer xfer;
 
@@ -73,7 +72,42 @@ struct sfn_httpc {
     xfer_list done;    /* finished, callback pending */
     xfer_list running; /* taken by the poll running callbacks now */
     size_t inflight;
+    /* finished easy handles kept for the next transfers: creating one per
+     * request (buffers allocated and cleared) costs more than the request
+     * itself when thousands are in flight */
+    CURL **pool;
+    size_t n_pool, cap_pool;
 };
+
+#define EASY_POOL_MAX 4096
+
+static CURL *easy_get(sfn_httpc *c)
+{
+    if (c && c->n_pool) {
+        CURL *e = c->pool[--c->n_pool];
+        curl_easy_reset(e);
+        return e;
+    }
+    return curl_easy_init();
+}
+
+static void easy_put(sfn_httpc *c, CURL *e)
+{
+    if (!e)
+        return;
+    if (c && c->n_pool == c->cap_pool && c->cap_pool < EASY_POOL_MAX) {
+        size_t cap = c->cap_pool ? c->cap_pool * 2 : 64;
+        CURL **p = realloc(c->pool, cap * sizeof *p);
+        if (p) {
+            c->pool = p;
+            c->cap_pool = cap;
+        }
+    }
+    if (c && c->n_pool < c->cap_pool)
+        c->pool[c->n_pool++] = e;
+    else
+        curl_easy_cleanup(e);
+}
 
 /* ==== small helpers ==== */
 
@@ -192,7 +226,7 @@ static void xfer_free(xfer *x)
 {
     if (!x)
         return;
-    curl_easy_cleanup(x->easy);
+    easy_put(x->c, x->easy);
     reset_response(x);
     free_headers(x);
     free(x->method);
@@ -522,7 +556,7 @@ static void start_hop(xfer *x)
     }
     reset_response(x);
     if (!x->easy)
-        x->easy = curl_easy_init();
+        x->easy = easy_get(c);
     else
         curl_easy_reset(x->easy);
     if (!x->easy || !build_slist(x) ||
@@ -959,10 +993,17 @@ sfn_httpc *sfn_httpc_new(const sfn_httpc_opts *opts, sfn_error *err)
         sfn_error_set(err, SFN_ENOMEM, NULL, -1, "cannot create a curl multi");
         return NULL;
     }
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)MAX_HOST_CONNECTIONS);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
-                      (long)MAX_CACHED_CONNECTIONS);
+    long per_host = opts && opts->max_host_connections > 0
+                        ? opts->max_host_connections
+                        : MAX_HOST_CONNECTIONS;
+    long cached = opts && opts->max_connections > 0 ? opts->max_connections
+                                                    : 4 * per_host;
+    /* an idle cache smaller than the per-host limit closes connections
+     * that the next burst opens again */
+    if (cached < per_host)
+        cached = per_host;
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, cached);
     return c;
 }
 
@@ -983,6 +1024,9 @@ void sfn_httpc_free(sfn_httpc *c)
     }
     if (c->multi)
         curl_multi_cleanup(c->multi);
+    for (size_t i = 0; i < c->n_pool; i++)
+        curl_easy_cleanup(c->pool[i]);
+    free(c->pool);
     sfn_httpc_allow_free(c->allow);
     free(c->user_agent);
     free(c);

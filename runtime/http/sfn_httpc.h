@@ -32,6 +32,10 @@ typedef struct sfn_httpc_opts {
     size_t max_response_bytes;  /* 0 = 10 MiB; larger bodies fail         */
     const char *user_agent;     /* NULL = "stepd"                          */
     long max_redirects;         /* default when a request says -1: 5       */
+    long max_host_connections;  /* open connections per host:port; more
+                                   requests queue in curl; 0 = 256         */
+    long max_connections;       /* idle connections kept for reuse;
+                                   0 = 4 x max_host_connections            */
 } sfn_httpc_opts;
 
 typedef struct sfn_httpc_request {

@@ -129,6 +129,7 @@ sfn_rc sfn_tasks_config_copy(sfn_tasks_config *dst,
     memset(dst, 0, sizeof *dst);
     dst->http_timeout_s = src->http_timeout_s;
     dst->max_response_bytes = src->max_response_bytes;
+    dst->max_host_connections = src->max_host_connections;
     dst->unbound = src->unbound;
     if (!dup_opt(&dst->mock_file, src->mock_file) ||
         !dup_opt(&dst->region, src->region) || !copy_arrays(dst, src)) {
@@ -548,7 +549,8 @@ sfn_tasks *sfn_tasks_new(const sfn_tasks_config *cfg, sfn_error *err)
             .n_allow = t->cfg.n_allow,
             .max_response_bytes = t->cfg.max_response_bytes,
             .user_agent = "stepd",
-            .max_redirects = 5};
+            .max_redirects = 5,
+            .max_host_connections = (long)t->cfg.max_host_connections};
         t->http = sfn_httpc_new(&o, err);
         if (!t->http)
             rc = SFN_EIO;

@@ -101,6 +101,7 @@ typedef struct sfn_tasks_config {
     size_t n_allow;
     int64_t http_timeout_s;       /* default request timeout: 60        */
     size_t max_response_bytes;    /* 0 = 10 MiB                         */
+    int64_t max_host_connections; /* per host:port; 0 = 256             */
     sfn_connection *connections;
     size_t n_connections;
     sfn_binding *bindings;

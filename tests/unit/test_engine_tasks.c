@@ -37,6 +37,12 @@ static const char retry_def[] =
     "\"MaxAttempts\":1}],"
     "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"Caught\"}],"
     "\"End\":true},\"Caught\":{\"Type\":\"Pass\",\"End\":true}}}";
+static const char ja_def[] =
+    "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"Ask\",\"States\":{"
+    "\"Ask\":{\"Type\":\"Task\","
+    "\"Resource\":\"arn:stepd:task:sleep.waitForTaskToken\","
+    "\"Arguments\":{\"token\":\"{% $states.context.Task.Token %}\"},"
+    "\"Output\":{\"got\":\"{% $states.result.v %}\"},\"End\":true}}}";
 static const char act_def[] =
     "{\"StartAt\":\"Work\",\"States\":{\"Work\":{\"Type\":\"Task\","
     "\"Resource\":\"" ACT "\",\"HeartbeatSeconds\":5,\"End\":true}}}";
@@ -48,7 +54,7 @@ typedef struct fixture {
     sfn_engine *engine;
     pthread_t thread;
     volatile int stop;
-    sfn_graph *cb, *retry, *act;
+    sfn_graph *cb, *retry, *act, *ja;
 } fixture;
 
 static sfn_graph *compile(const char *text)
@@ -70,6 +76,7 @@ static sfn_graph *loader(void *ud, const char *machine, int64_t revision,
     (void)err;
     return sfn_graph_ref(!strcmp(machine, "cb")      ? f->cb
                          : !strcmp(machine, "retry") ? f->retry
+                         : !strcmp(machine, "ja")    ? f->ja
                                                      : f->act);
 }
 
@@ -114,6 +121,7 @@ static int setup(void **state)
     f->cb = compile(cb_def);
     f->retry = compile(retry_def);
     f->act = compile(act_def);
+    f->ja = compile(ja_def);
     engine_up(f);
     *state = f;
     return 0;
@@ -129,6 +137,7 @@ static int teardown(void **state)
     sfn_graph_unref(f->cb);
     sfn_graph_unref(f->retry);
     sfn_graph_unref(f->act);
+    sfn_graph_unref(f->ja);
     char side[80];
     unlink(f->path);
     snprintf(side, sizeof side, "%s-wal", f->path);
@@ -494,6 +503,26 @@ static void test_callback_survives_restart(void **state)
     free(arn);
 }
 
+static void test_jsonata_token(void **state)
+{
+    fixture *f = *state;
+    char *arn = start(f, f->ja, "ja", "{}");
+    hist h;
+    await_history(f, arn, "TaskSubmitted", &h);
+    assert_non_null(h.token);
+    char *token = strdup(h.token);
+    hist_free(&h);
+    sfn_error err;
+    assert_int_equal(send(f, token, SFN_TASK_SUCCESS, "{\"v\":5}", &err),
+                     SFN_OK);
+    sfn_exec_rec r = await_end(f, arn);
+    assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
+    assert_string_equal(r.output, "{\"got\":5}");
+    sfn_exec_rec_free(&r);
+    free(token);
+    free(arn);
+}
+
 static void test_stop_closes_the_token(void **state)
 {
     fixture *f = *state;
@@ -529,6 +558,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stop_closes_the_token, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_jsonata_token, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
