@@ -16,6 +16,7 @@ enum { SFN_CLI_OK = 0, SFN_CLI_REJECTED = 1, SFN_CLI_USAGE = 2 };
 
 int sfn_cli_validate(int argc, char **argv);
 int sfn_cli_graph(int argc, char **argv);
+int sfn_cli_lower(int argc, char **argv);
 int sfn_cli_load(int argc, char **argv);
 int sfn_cli_run(int argc, char **argv);
 int sfn_cli_history(int argc, char **argv);

@@ -55,8 +55,10 @@ static const setting settings[] = {
     {"auth.aws_keys", T_KEYS, 0, "", 0, 0,
      "SigV4 keys as ACCESS_KEY_ID:SECRET[,...]; empty = signatures not "
      "checked"},
-    {"threads", T_INT, OFF(threads), "0", 0, 256,
-     "HTTP threads: 0 = one per connection, N = a pool of N"},
+    {"threads", T_INT, OFF(threads), "0", -1, 256,
+     "HTTP threads: 0 = an epoll pool of one thread per core, N = a pool "
+     "of N (requests waiting for the engine are suspended, not blocking "
+     "a thread), -1 = one thread per connection"},
     {"limits.history_events", T_INT, OFF(limits.history_events), "25000", 1,
      1000000, "events per execution before it fails"},
     {"limits.payload_bytes", T_INT, OFF(limits.payload_bytes), "262144", 1,

@@ -19,6 +19,8 @@ typedef struct {
 static const command commands[] = {
     {"validate", sfn_cli_validate, "check state machine definitions"},
     {"graph", sfn_cli_graph, "draw a definition as Graphviz DOT or Mermaid"},
+    {"lower", sfn_cli_lower,
+     "turn stepd extensions (Compensation) into plain ASL for AWS"},
     {"load", sfn_cli_load, "validate and store definitions in the database"},
     {"run", sfn_cli_run, "run one execution (optionally with mocked tasks)"},
     {"history", sfn_cli_history, "print the event history of an execution"},

@@ -120,6 +120,15 @@ static void render_service(FILE *f, sfn_service *svc)
           s.executions_open);
     counter(f, "stepd_transitions_total", "State transitions made.",
             s.engine.transitions);
+    counter(f, "stepd_compensations_started_total",
+            "Compensation runs started (stepd extension).",
+            s.engine.comp_started);
+    counter(f, "stepd_compensations_succeeded_total",
+            "Compensation runs whose every step succeeded.",
+            s.engine.comp_succeeded);
+    counter(f, "stepd_compensations_failed_total",
+            "Compensation runs with a step that failed for good.",
+            s.engine.comp_failed);
     counter(f, "stepd_history_events_total", "History events committed.",
             s.engine.events);
     counter(f, "stepd_commits_total",

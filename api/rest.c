@@ -583,6 +583,10 @@ static bool error_cause_body(ctx *c, json_t *req)
         if (json_is_string(v))
             json_object_set(req, keys[i], v);
     }
+    /* stepd extension: run the compensations first */
+    json_t *comp = json_object_get(opts, "compensate");
+    if (comp)
+        json_object_set(req, "compensate", comp);
     json_decref(opts);
     return true;
 }
@@ -904,7 +908,8 @@ static void machines(ctx *c, const char *rest)
     free(arn);
 }
 
-/* /v1/executions[/{id}[/history|/stop]] (rest = after the prefix). */
+/* /v1/executions[/{id}[/history|/stop|/redrive]] (rest = after the
+ * prefix). */
 static void executions(ctx *c, const char *rest)
 {
     if (!*rest || !strcmp(rest, "/")) {
@@ -922,12 +927,15 @@ static void executions(ctx *c, const char *rest)
         what = "/history";
     else if (ends_with(rest, "/stop"))
         what = "/stop";
+    else if (ends_with(rest, "/redrive"))
+        what = "/redrive";
     n -= strlen(what);
     snprintf(c->id, sizeof c->id, "%.*s", (int)n, rest);
     char route[64];
     snprintf(route, sizeof route, "/v1/executions/{id}%s", what);
     route_name(c, route);
-    const char *want = *what == '/' && what[1] == 's' ? "POST" : "GET";
+    const char *want =
+        !strcmp(what, "/stop") || !strcmp(what, "/redrive") ? "POST" : "GET";
     if (!is(c, want)) {
         method_not_allowed(c, want);
         return;
@@ -941,6 +949,9 @@ static void executions(ctx *c, const char *rest)
         describe_execution(c, arn);
     else if (!strcmp(what, "/history"))
         history(c, arn);
+    else if (!strcmp(what, "/redrive"))
+        relay(c, "RedriveExecution",
+              json_pack("{s:s}", "executionArn", arn), 200, false);
     else
         stop_execution(c, arn);
     free(arn);

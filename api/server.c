@@ -3,11 +3,16 @@
  * headers (we pick the body cap and reject a too-long Content-Length at
  * once), then once per body chunk (accumulated up to the cap, the rest
  * discarded), then a last time to dispatch and queue the response.  The
- * dialect handlers never touch sockets. */
+ * dialect handlers never touch sockets.  On the epoll pool a dispatch that
+ * handed a call to the engine (a deferral scope, sfn_service.h) suspends
+ * its connection; the engine's answer resumes it and the dispatch runs
+ * again to read the answer and respond. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,8 @@
 #include "sfn_rest.h"
 #include "sfn_server.h"
 
+typedef struct req_ctx req_ctx;
+
 struct sfn_server {
     struct MHD_Daemon *daemon;
     sfn_server_opts o;
@@ -26,19 +33,41 @@ struct sfn_server {
     sfn_aws_auth auth;
     bool loopback;
     bool quiesced;
+    bool pooled;          /* epoll pool with suspend/resume              */
+    unsigned pool_size;
+    bool closing;         /* stopping: answers close their connection    */
+    bool final;           /* about to stop libmicrohttpd: no suspending  */
+    /* requests in flight and the suspended ones, for a graceful stop */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;    /* in_flight fell, or a suspended one resumed  */
+    int in_flight;
+    req_ctx *suspended;   /* doubly linked through prev/next             */
 };
 
 /* Bodies past this many bytes beyond their cap close the connection
  * instead of being read and discarded. */
 #define DRAIN_MAX ((size_t)8 << 20)
 
-typedef struct {
+/* How long a stop waits for requests in flight before it gives up on
+ * those still waiting for the engine (answered 503), and then for those
+ * answers to go out. */
+#define STOP_WAIT_MS 10000
+#define STOP_ANSWER_MS 2000
+
+struct req_ctx {
     struct timespec t0;
     char *body;
     size_t len, alloc, cap, discarded;
     bool too_large;
     bool aws;
-} req_ctx;
+    sfn_server *server;
+    struct MHD_Connection *conn;
+    sfn_service_scope *scope; /* epoll pool only; NULL = synchronous      */
+    /* under server->mu: */
+    bool suspended;           /* parked until the engine answers          */
+    bool answer_ready;        /* the answer came before we could park     */
+    req_ctx *prev, *next;     /* in server->suspended                     */
+};
 
 /* ---- body caps ------------------------------------------------------- */
 
@@ -190,7 +219,7 @@ static void dispatch(sfn_server *s, const req_ctx *rc, const sfn_http_req *req,
         not_found(req, resp);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn,
+static enum MHD_Result send_resp(sfn_server *s, struct MHD_Connection *conn,
                                   sfn_http_resp *r)
 {
     struct MHD_Response *mr =
@@ -206,6 +235,10 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn,
                                 r->content_type);
     for (int i = 0; i < r->n_headers; i++)
         MHD_add_response_header(mr, r->header_names[i], r->header_values[i]);
+    /* a stopping server lets keep-alive clients go instead of waiting for
+     * their next request */
+    if (__atomic_load_n(&s->closing, __ATOMIC_ACQUIRE))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok =
         MHD_queue_response(conn, (unsigned)(r->status ? r->status : 500), mr);
     MHD_destroy_response(mr);
@@ -228,6 +261,100 @@ static void log_request(sfn_server *s, const sfn_http_req *req,
     sfn_log_write(s->o.log, lv, resp->exec_arn, f, 5, "request");
 }
 
+/* ---- suspended requests ------------------------------------------------ */
+
+static void link_suspended(sfn_server *s, req_ctx *rc)
+{
+    rc->prev = NULL;
+    rc->next = s->suspended;
+    if (s->suspended)
+        s->suspended->prev = rc;
+    s->suspended = rc;
+}
+
+static void unlink_suspended(sfn_server *s, req_ctx *rc)
+{
+    if (rc->prev)
+        rc->prev->next = rc->next;
+    else
+        s->suspended = rc->next;
+    if (rc->next)
+        rc->next->prev = rc->prev;
+    rc->prev = rc->next = NULL;
+}
+
+/* Resumes a parked request; s->mu held (libmicrohttpd takes none of our
+ * locks in its callbacks, so ours may be held around its calls). */
+static void resume_locked(sfn_server *s, req_ctx *rc)
+{
+    rc->suspended = false;
+    unlink_suspended(s, rc);
+    MHD_resume_connection(rc->conn);
+    pthread_cond_broadcast(&s->cv);
+}
+
+static struct timespec deadline_in(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+/* The last phase of a stop, when libmicrohttpd must not get a suspended
+ * connection any more (a request that came on a kept-alive connection):
+ * wait for the answer here, briefly, then give up on it; s->mu held. */
+static void wait_answer_locked(sfn_server *s, req_ctx *rc)
+{
+    struct timespec ts = deadline_in(STOP_ANSWER_MS);
+    while (!rc->answer_ready)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+            break;
+    if (!rc->answer_ready && sfn_service_scope_abandon(rc->scope))
+        rc->answer_ready = true; /* the next dispatch answers 503 */
+    while (!rc->answer_ready) /* the answer is in: on_ready is coming */
+        pthread_cond_wait(&s->cv, &s->mu);
+}
+
+/* Suspends the connection until the engine answers; false when the
+ * answer is already in (dispatch again now).  Under s->mu, so that the
+ * answer cannot resume the connection before it is suspended. */
+static bool park(sfn_server *s, req_ctx *rc)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->final)
+        wait_answer_locked(s, rc);
+    bool now = rc->answer_ready;
+    rc->answer_ready = false;
+    if (!now) {
+        rc->suspended = true;
+        link_suspended(s, rc);
+        MHD_suspend_connection(rc->conn);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return !now;
+}
+
+/* The engine answered (engine thread). */
+static void on_ready(void *ud)
+{
+    req_ctx *rc = ud;
+    sfn_server *s = rc->server;
+    pthread_mutex_lock(&s->mu);
+    if (rc->suspended) {
+        resume_locked(s, rc);
+    } else {
+        rc->answer_ready = true;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 static enum MHD_Result finish(sfn_server *s, struct MHD_Connection *conn,
                               req_ctx *rc, const char *method,
                               const char *url)
@@ -243,8 +370,18 @@ static enum MHD_Result finish(sfn_server *s, struct MHD_Connection *conn,
                         .ud = conn,
                         .remote_addr = remote};
     sfn_http_resp resp;
-    memset(&resp, 0, sizeof resp);
-    dispatch(s, rc, &req, &resp);
+    for (;;) {
+        memset(&resp, 0, sizeof resp);
+        if (rc->scope)
+            sfn_service_scope_enter(rc->scope);
+        dispatch(s, rc, &req, &resp);
+        if (!rc->scope || !sfn_service_scope_leave(rc->scope))
+            break;
+        /* handed to the engine: this answer is a placeholder */
+        sfn_http_resp_free(&resp);
+        if (park(s, rc))
+            return MHD_YES;
+    }
     if (!resp.status)
         json_text(&resp, 500,
                   "{\"error\":\"InternalFailure\",\"message\":\"no "
@@ -253,7 +390,7 @@ static enum MHD_Result finish(sfn_server *s, struct MHD_Connection *conn,
     sfn_metrics_observe(s->o.metrics, resp.route[0] ? resp.route : "other",
                         resp.status, secs);
     log_request(s, &req, &resp, secs);
-    enum MHD_Result ok = send_resp(conn, &resp);
+    enum MHD_Result ok = send_resp(s, conn, &resp);
     sfn_http_resp_free(&resp);
     return ok;
 }
@@ -290,6 +427,14 @@ static req_ctx *begin(sfn_server *s, struct MHD_Connection *conn,
     req_ctx *rc = calloc(1, sizeof *rc);
     if (!rc)
         return NULL;
+    rc->server = s;
+    rc->conn = conn;
+    /* without a scope (out of memory) the request is served blocking */
+    if (s->pooled)
+        rc->scope = sfn_service_scope_new(s->o.svc, on_ready, rc);
+    pthread_mutex_lock(&s->mu);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->mu);
     clock_gettime(CLOCK_MONOTONIC, &rc->t0);
     const char *target =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
@@ -329,15 +474,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    sfn_server *s = cls;
     req_ctx *rc = *con_cls;
-    if (rc) {
-        free(rc->body);
-        free(rc);
-        *con_cls = NULL;
-    }
+    if (!rc)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (rc->suspended) /* libmicrohttpd closes suspended ones only at stop */
+        unlink_suspended(s, rc);
+    s->in_flight--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    sfn_service_scope_free(rc->scope);
+    free(rc->body);
+    free(rc);
+    *con_cls = NULL;
 }
 
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
@@ -406,6 +558,42 @@ static void setup_auth(sfn_server *s)
     s->auth.n_keys = c->n_aws_keys;
 }
 
+/* threads: -1 = a thread per connection, 0 = a pool of one thread per
+ * core, N = a pool of N. */
+static unsigned pool_size(int64_t threads)
+{
+    if (threads > 0)
+        return (unsigned)threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static struct MHD_Daemon *start_daemon(sfn_server *s,
+                                       const struct sockaddr_storage *ss)
+{
+    const sfn_config *c = s->o.cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG |
+                     (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* the pool never blocks on the engine (requests waiting for it are
+     * suspended); a thread per connection blocks that connection's own
+     * thread instead */
+    flags |= s->pooled ? MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME
+                       : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_error, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)c->limits.connection_timeout_seconds,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->limits.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)c->limits.per_ip_connections,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        s->pool_size > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+        s->pool_size, MHD_OPTION_END);
+}
+
 sfn_server *sfn_server_start(const sfn_server_opts *opts, sfn_error *err)
 {
     struct sockaddr_storage ss;
@@ -420,33 +608,19 @@ sfn_server *sfn_server_start(const sfn_server_opts *opts, sfn_error *err)
     }
     s->o = *opts;
     s->loopback = loopback(&ss);
+    s->pooled = opts->cfg->threads >= 0;
+    s->pool_size = s->pooled ? pool_size(opts->cfg->threads) : 0;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     setup_auth(s);
-    const sfn_config *c = opts->cfg;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG |
-                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    unsigned pool = (unsigned)c->threads;
-    /* one thread per connection lets a blocked StartExecution wait for its
-     * group commit without holding up other connections */
-    flags |= pool ? MHD_USE_EPOLL
-                  : (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_error, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)c->limits.connection_timeout_seconds,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->limits.max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)c->limits.per_ip_connections,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
-        MHD_OPTION_END);
+    s->daemon = start_daemon(s, &ss);
     if (!s->daemon) {
         sfn_error_set(err, SFN_EIO, NULL, -1,
                       "cannot listen on %s (in use, or not an address of "
                       "this machine?)",
-                      c->listen);
+                      opts->cfg->listen);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
         free(s->keys);
         free(s);
         return NULL;
@@ -460,6 +634,11 @@ bool sfn_server_is_loopback(const sfn_server *s)
     return s && s->loopback;
 }
 
+unsigned sfn_server_pool_size(const sfn_server *s)
+{
+    return s ? s->pool_size : 0;
+}
+
 void sfn_server_quiesce(sfn_server *s)
 {
     if (!s || s->quiesced)
@@ -468,6 +647,64 @@ void sfn_server_quiesce(sfn_server *s)
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     s->quiesced = true;
+    __atomic_store_n(&s->closing, true, __ATOMIC_RELEASE);
+}
+
+/* Waits on s->cv until cond() is false or ms passed; s->mu held. */
+static void wait_while(sfn_server *s, bool (*cond)(const sfn_server *),
+                       int64_t ms)
+{
+    struct timespec ts = deadline_in(ms);
+    while (cond(s))
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+            return;
+}
+
+static bool busy(const sfn_server *s)
+{
+    return s->in_flight > 0;
+}
+
+static bool parked(const sfn_server *s)
+{
+    return s->suspended != NULL;
+}
+
+/* Lets the requests in flight finish.  libmicrohttpd must not be stopped
+ * with a suspended connection, so what still waits for the engine after
+ * STOP_WAIT_MS is given up (answered 503) and resumed here. */
+static void drain(sfn_server *s)
+{
+    sfn_service_release_polls(s->o.svc);
+    pthread_mutex_lock(&s->mu);
+    wait_while(s, busy, STOP_WAIT_MS);
+    int given_up = 0;
+    for (req_ctx *rc = s->suspended, *next; rc; rc = next) {
+        next = rc->next;
+        if (sfn_service_scope_abandon(rc->scope)) {
+            resume_locked(s, rc);
+            given_up++;
+        }
+    }
+    /* the others' answers are in and resume them at once */
+    while (parked(s))
+        pthread_cond_wait(&s->cv, &s->mu);
+    /* from here a request arriving on a kept-alive connection waits on
+     * its thread instead of being suspended */
+    s->final = true;
+    wait_while(s, busy, STOP_ANSWER_MS);
+    int left = s->in_flight;
+    pthread_mutex_unlock(&s->mu);
+    if (given_up)
+        sfn_log_write(s->o.log, SFN_LOG_WARN, NULL, NULL, 0,
+                      "stop: %d requests still waited for the engine after "
+                      "%d ms and were answered ServiceUnavailable",
+                      given_up, STOP_WAIT_MS);
+    if (left)
+        sfn_log_write(s->o.log, SFN_LOG_WARN, NULL, NULL, 0,
+                      "stop: closing %d connections with a request still "
+                      "in progress",
+                      left);
 }
 
 void sfn_server_stop(sfn_server *s)
@@ -475,7 +712,11 @@ void sfn_server_stop(sfn_server *s)
     if (!s)
         return;
     sfn_server_quiesce(s);
+    if (s->pooled)
+        drain(s);
     MHD_stop_daemon(s->daemon);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
     free(s->keys);
     free(s);
 }

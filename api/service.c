@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service_async.h"
 #include "service_internal.h"
 #include "sfn_asl.h"
 #include "sfn_events.h"
@@ -40,6 +41,16 @@ static void pool_give(sfn_service *svc, sfn_store *st)
     }
     svc->pool[svc->n_pool++] = st;
     pthread_mutex_unlock(&svc->pool_mu);
+}
+
+sfn_store *svc_store_take(sfn_service *svc, sfn_error *err)
+{
+    return pool_take(svc, err);
+}
+
+void svc_store_give(sfn_service *svc, sfn_store *st)
+{
+    pool_give(svc, st);
 }
 
 /* ---- compiled graphs ---------------------------------------------------- */
@@ -339,6 +350,15 @@ json_t *sfn_service_call(sfn_service *svc, const char *action,
     if (!err)
         err = &local;
     sfn_error_clear(err);
+    json_t *out = NULL;
+    if (svc_scope_call(svc, action, request, &out, err))
+        return out;
+    return svc_call_now(svc, action, request, err);
+}
+
+json_t *svc_call_now(sfn_service *svc, const char *action, json_t *request,
+                     sfn_error *err)
+{
     svc_action_fn fn = NULL;
     for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(actions[i].name, action))

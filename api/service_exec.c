@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service_async.h"
 #include "service_internal.h"
 #include "sfn_events.h"
 #include "sfn_exec.h"
@@ -178,11 +179,11 @@ static bool start_read(sfn_service *svc, json_t *req, start_in *in,
     return true;
 }
 
-/* Runs a start through the engine; c filled (release with
- * sfn_start_call_done) when true. */
-static bool start_call(sfn_service *svc, sfn_store *st, start_target *t,
-                       start_in *in, bool sync, sfn_start_call *c,
-                       sfn_error *err)
+/* Everything a start checks before the engine: the execution limit, the
+ * graph (*g, a new reference) and the task bindings; fills *c. */
+static bool start_prepare(sfn_service *svc, sfn_store *st, start_target *t,
+                          start_in *in, bool sync, sfn_start_call *c,
+                          sfn_graph **g_out, sfn_error *err)
 {
     if (svc_open_executions(svc) >= svc->max_open) {
         svc_fail(err, "ExecutionLimitExceeded",
@@ -212,8 +213,15 @@ static bool start_call(sfn_service *svc, sfn_store *st, start_target *t,
                           .express = !strcmp(t->m.type, "EXPRESS"),
                           .wait_for_end = sync,
                           .test_case = in->test_case};
-    sfn_rc rc = sfn_engine_call_start(svc->engine, c);
-    sfn_graph_unref(g);
+    *g_out = g;
+    return true;
+}
+
+/* After the engine answered (rc): the error, or the version/alias record
+ * of a new execution.  c released on failure. */
+static bool start_after(sfn_store *st, const start_target *t,
+                        sfn_start_call *c, sfn_rc rc, sfn_error *err)
+{
     if (rc != SFN_OK) {
         *err = c->err;
         if (!err->name[0])
@@ -229,23 +237,18 @@ static bool start_call(sfn_service *svc, sfn_store *st, start_target *t,
     return true;
 }
 
-json_t *svc_StartExecution(sfn_service *svc, sfn_store *st, json_t *req,
-                           sfn_error *err)
+/* Runs a start through the engine; c filled (release with
+ * sfn_start_call_done) when true. */
+static bool start_call(sfn_service *svc, sfn_store *st, start_target *t,
+                       start_in *in, bool sync, sfn_start_call *c,
+                       sfn_error *err)
 {
-    start_in in = {0};
-    start_target t = {0};
-    sfn_start_call c;
-    json_t *out = NULL;
-    if (start_read(svc, req, &in, err) && resolve(svc, st, in.arn, &t, err) &&
-        test_case_known(svc, &t, &in, err) &&
-        start_call(svc, st, &t, &in, false, &c, err)) {
-        out = json_pack("{s:s,s:o}", "executionArn", c.arn, "startDate",
-                        svc_date(c.start_ms));
-        sfn_start_call_done(&c);
-    }
-    start_in_free(&in);
-    target_free(&t);
-    return out;
+    sfn_graph *g = NULL;
+    if (!start_prepare(svc, st, t, in, sync, c, &g, err))
+        return false;
+    sfn_rc rc = sfn_engine_call_start(svc->engine, c);
+    sfn_graph_unref(g);
+    return start_after(st, t, c, rc, err);
 }
 
 static json_t *sync_result(sfn_service *svc, const start_target *t,
@@ -281,33 +284,135 @@ static json_t *sync_result(sfn_service *svc, const start_target *t,
     return out;
 }
 
-json_t *svc_StartSyncExecution(sfn_service *svc, sfn_store *st, json_t *req,
-                               sfn_error *err)
+/* The checks and reads of StartExecution (sync false) and
+ * StartSyncExecution (true) before the engine. */
+static bool start_check(sfn_service *svc, sfn_store *st, json_t *req,
+                        bool sync, start_in *in, start_target *t,
+                        sfn_error *err)
+{
+    if (!start_read(svc, req, in, err) || !resolve(svc, st, in->arn, t, err) ||
+        !test_case_known(svc, t, in, err))
+        return false;
+    if (sync && strcmp(t->m.type, "EXPRESS")) {
+        svc_fail(err, "StateMachineTypeNotSupported",
+                 "This operation is not supported by this type of state "
+                 "machine");
+        return false;
+    }
+    return true;
+}
+
+/* The response of an answered start; releases c. */
+static json_t *start_reply(sfn_service *svc, const start_target *t,
+                           const start_in *in, sfn_start_call *c, bool sync,
+                           sfn_error *err)
+{
+    json_t *out = sync ? sync_result(svc, t, in, c)
+                       : json_pack("{s:s,s:o}", "executionArn", c->arn,
+                                   "startDate", svc_date(c->start_ms));
+    sfn_start_call_done(c);
+    return out ? out : svc_internal(err);
+}
+
+static json_t *start_now(sfn_service *svc, sfn_store *st, json_t *req,
+                         bool sync, sfn_error *err)
 {
     start_in in = {0};
     start_target t = {0};
     sfn_start_call c;
     json_t *out = NULL;
-    if (!start_read(svc, req, &in, err) ||
-        !resolve(svc, st, in.arn, &t, err) ||
-        !test_case_known(svc, &t, &in, err))
-        goto done;
-    if (strcmp(t.m.type, "EXPRESS")) {
-        svc_fail(err, "StateMachineTypeNotSupported",
-                 "This operation is not supported by this type of state "
-                 "machine");
-        goto done;
-    }
-    if (start_call(svc, st, &t, &in, true, &c, err)) {
-        out = sync_result(svc, &t, &in, &c);
-        sfn_start_call_done(&c);
-        if (!out)
-            svc_internal(err);
-    }
-done:
+    if (start_check(svc, st, req, sync, &in, &t, err) &&
+        start_call(svc, st, &t, &in, sync, &c, err))
+        out = start_reply(svc, &t, &in, &c, sync, err);
     start_in_free(&in);
     target_free(&t);
     return out;
+}
+
+json_t *svc_StartExecution(sfn_service *svc, sfn_store *st, json_t *req,
+                           sfn_error *err)
+{
+    return start_now(svc, st, req, false, err);
+}
+
+json_t *svc_StartSyncExecution(sfn_service *svc, sfn_store *st, json_t *req,
+                               sfn_error *err)
+{
+    return start_now(svc, st, req, true, err);
+}
+
+/* ---- starts answered later (sfn_service_call_async) --------------------- */
+
+typedef struct start_job {
+    sfn_service_async a; /* first member: the job is reached through it */
+    json_t *req;         /* a reference: `in` points into its strings     */
+    bool sync;
+    start_in in;
+    start_target t;
+    sfn_start_call c;
+    sfn_graph *g;
+} start_job;
+
+static void start_job_free(start_job *j)
+{
+    sfn_graph_unref(j->g);
+    start_in_free(&j->in);
+    target_free(&j->t);
+    json_decref(j->req);
+    free(j);
+}
+
+/* On the engine thread: hand the answer to the caller's callback. */
+static void start_answered(void *ud, sfn_start_call *c)
+{
+    (void)c;
+    start_job *j = ud;
+    j->a.done(j->a.ud, &j->a);
+}
+
+static json_t *start_finish(sfn_service_async *a, sfn_store *st,
+                            sfn_error *err)
+{
+    start_job *j = (start_job *)a;
+    json_t *out = NULL;
+    if (start_after(st, &j->t, &j->c, j->c.err.rc, err))
+        out = start_reply(j->a.svc, &j->t, &j->in, &j->c, j->sync, err);
+    start_job_free(j);
+    return out;
+}
+
+static void start_discard(sfn_service_async *a)
+{
+    start_job *j = (start_job *)a;
+    sfn_start_call_done(&j->c);
+    start_job_free(j);
+}
+
+bool svc_start_async(sfn_service *svc, sfn_store *st, json_t *req, bool sync,
+                     sfn_service_done_fn done, void *ud, json_t **out,
+                     sfn_error *err)
+{
+    *out = NULL;
+    start_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        svc_fail(err, "InternalFailure", "out of memory");
+        return false;
+    }
+    j->a = (sfn_service_async){.svc = svc, .done = done, .ud = ud,
+                               .finish = start_finish,
+                               .discard = start_discard};
+    j->req = json_incref(req);
+    j->sync = sync;
+    if (start_check(svc, st, req, sync, &j->in, &j->t, err) &&
+        start_prepare(svc, st, &j->t, &j->in, sync, &j->c, &j->g, err)) {
+        /* from here the engine thread may answer and free the job */
+        if (sfn_engine_call_start_async(svc->engine, &j->c, start_answered,
+                                        j) == SFN_OK)
+            return true;
+        *err = j->c.err;
+    }
+    start_job_free(j);
+    return false;
 }
 
 /* Reads an execution named by the request's executionArn. */
@@ -329,16 +434,28 @@ static bool get_exec(sfn_service *svc, sfn_store *st, json_t *req,
     return false;
 }
 
-static const char *redrive_reason(int status)
+/* NULL when the execution can be redriven (the engine re-checks). */
+static const char *redrive_reason(const sfn_exec_rec *r, int64_t now)
 {
-    switch (status) {
+    switch (r->status) {
     case SFN_EXEC_RUNNING:
         return "Execution is RUNNING and cannot be redriven";
     case SFN_EXEC_SUCCEEDED:
         return "Execution is SUCCEEDED and cannot be redriven";
     default:
-        return "stepd does not redrive executions";
+        break;
     }
+    if (strstr(r->arn, ":express:"))
+        return "Express executions cannot be redriven";
+    if (now - r->stop_ms > 14LL * 24 * 3600 * 1000)
+        return "Execution stopped more than 14 days ago";
+    if (r->redrive_count >= 1000)
+        return "Execution reached the redrive limit of 1000";
+    if (r->comp_status != SFN_COMP_STATUS_NONE)
+        return "Execution ran its compensation; it can be redriven only "
+               "when its definition sets CompensationPolicy."
+               "AllowRedriveAfterCompensation";
+    return NULL;
 }
 
 json_t *svc_DescribeExecution(sfn_service *svc, sfn_store *st, json_t *req,
@@ -349,13 +466,19 @@ json_t *svc_DescribeExecution(sfn_service *svc, sfn_store *st, json_t *req,
     if (!get_exec(svc, st, req, &r, &arn, err))
         return NULL;
     char *marn = svc_machine_arn(svc, r.machine);
+    const char *why = redrive_reason(&r, svc_now_ms());
     json_t *out = json_pack(
-        "{s:s,s:s,s:s,s:s,s:o,s:s,s:{s:b},s:i,s:s,s:s}", "executionArn",
-        r.arn, "stateMachineArn", marn ? marn : "", "name", r.name, "status",
+        "{s:s,s:s,s:s,s:s,s:o,s:s,s:{s:b},s:I,s:s}", "executionArn", r.arn,
+        "stateMachineArn", marn ? marn : "", "name", r.name, "status",
         sfn_exec_status_name((sfn_exec_status)r.status), "startDate",
         svc_date(r.start_ms), "input", r.input ? r.input : "{}",
-        "inputDetails", "included", 1, "redriveCount", 0, "redriveStatus",
-        "NOT_REDRIVABLE", "redriveStatusReason", redrive_reason(r.status));
+        "inputDetails", "included", 1, "redriveCount",
+        (json_int_t)r.redrive_count, "redriveStatus",
+        why ? "NOT_REDRIVABLE" : "REDRIVABLE");
+    if (out && why)
+        json_object_set_new(out, "redriveStatusReason", json_string(why));
+    if (out && r.redrive_ms)
+        json_object_set_new(out, "redriveDate", svc_date(r.redrive_ms));
     free(marn);
     if (out && r.status != SFN_EXEC_RUNNING)
         json_object_set_new(out, "stopDate", svc_date(r.stop_ms));
@@ -367,6 +490,9 @@ json_t *svc_DescribeExecution(sfn_service *svc, sfn_store *st, json_t *req,
     if (out) {
         svc_set(out, "error", r.error ? json_string(r.error) : NULL);
         svc_set(out, "cause", r.cause ? json_string(r.cause) : NULL);
+        /* stepd extension (docs/compensation.md) */
+        json_object_set_new(out, "compensationStatus",
+                            json_string(sfn_comp_status_name(r.comp_status)));
         char *v = NULL, *al = NULL;
         sfn_error e2;
         sfn_store_get_exec_meta(st, r.arn, &v, &al, &e2);
@@ -555,12 +681,34 @@ json_t *svc_ListExecutions(sfn_service *svc, sfn_store *st, json_t *req,
     return out;
 }
 
+json_t *svc_RedriveExecution(sfn_service *svc, sfn_store *st, json_t *req,
+                             sfn_error *err)
+{
+    (void)st;
+    const char *arn = NULL, *token = NULL;
+    svc_arn a;
+    if (!svc_str(req, "executionArn", true, 2048, &arn, err) ||
+        !svc_str(req, "clientToken", false, 64, &token, err) ||
+        !svc_parse_arn(svc, arn, EXEC_ARNS, &a, err))
+        return NULL;
+    int64_t when = 0;
+    if (sfn_engine_call_redrive(svc->engine, arn, &when, err) != SFN_OK)
+        return err->name[0] ? NULL : svc_internal(err);
+    return json_pack("{s:o}", "redriveDate", svc_date(when));
+}
+
 json_t *svc_StopExecution(sfn_service *svc, sfn_store *st, json_t *req,
                           sfn_error *err)
 {
     (void)st;
     const char *arn = NULL, *error = NULL, *cause = NULL;
     svc_arn a;
+    json_t *comp = json_object_get(req, "compensate"); /* stepd extension */
+    if (comp && !json_is_boolean(comp)) {
+        svc_fail(err, "ValidationException",
+                 "compensate must be a boolean");
+        return NULL;
+    }
     if (!svc_str(req, "executionArn", true, 2048, &arn, err) ||
         !svc_str(req, "error", false, 256, &error, err) ||
         !svc_str(req, "cause", false, 32768, &cause, err) ||
@@ -569,8 +717,8 @@ json_t *svc_StopExecution(sfn_service *svc, sfn_store *st, json_t *req,
                        &a, err))
         return NULL;
     int64_t stop_ms = 0;
-    if (sfn_engine_call_stop(svc->engine, arn, error, cause, &stop_ms, err) !=
-        SFN_OK)
+    if (sfn_engine_call_stop_ex(svc->engine, arn, error, cause,
+                                json_is_true(comp), &stop_ms, err) != SFN_OK)
         return err->name[0] ? NULL : svc_internal(err);
     return json_pack("{s:o}", "stopDate", svc_date(stop_ms));
 }

@@ -139,6 +139,7 @@ bool svc_compile(const char *definition, bool express, sfn_graph **graph_out,
     XX(DescribeStateMachineForExecution)                                   \
     XX(ListExecutions)                                                     \
     XX(StopExecution)                                                      \
+    XX(RedriveExecution)                                                   \
     XX(GetExecutionHistory)                                                \
     XX(TagResource)                                                        \
     XX(UntagResource)                                                      \

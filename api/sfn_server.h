@@ -5,9 +5,14 @@
  * and /metrics itself, anything else 404.  Every request is logged and
  * timed into the metrics.
  *
- * Threading: handlers run on libmicrohttpd's threads (one per connection,
- * or a pool; config "threads").  Ownership: the server borrows everything
- * in its opts, which must outlive sfn_server_stop. */
+ * Threading (config "threads"): by default an epoll pool of one thread
+ * per core (or N) serves every connection; a request whose action waits
+ * for the engine (StartExecution's group commit, StartSyncExecution,
+ * GetActivityTask's long poll) is suspended meanwhile and resumed by the
+ * engine's answer, so no pool thread blocks on it.  threads = -1 runs a
+ * thread per connection instead, each blocking while its call waits.
+ * Ownership: the server borrows everything in its opts, which must
+ * outlive sfn_server_stop; stop the server before freeing the service. */
 #ifndef SFN_SERVER_H
 #define SFN_SERVER_H
 
@@ -37,11 +42,16 @@ sfn_server *sfn_server_start(const sfn_server_opts *opts, sfn_error *err);
 /* Whether the listening address is a loopback one (127.0.0.0/8, ::1). */
 bool sfn_server_is_loopback(const sfn_server *s);
 
+/* The epoll pool's thread count; 0 with a thread per connection. */
+unsigned sfn_server_pool_size(const sfn_server *s);
+
 /* Stops accepting new connections; requests in flight go on. */
 void sfn_server_quiesce(sfn_server *s);
 
-/* Waits for the requests in flight to be answered, closes every
- * connection and frees the server.  NULL ok. */
+/* Waits for the requests in flight to be answered (long polls are
+ * answered empty at once; what still waits for the engine after 10 s is
+ * answered 503 ServiceUnavailable), closes every connection and frees the
+ * server.  NULL ok. */
 void sfn_server_stop(sfn_server *s);
 
 /* The maximum request body for a request (method, path, X-Amz-Target

@@ -7,8 +7,10 @@
  * opens one store connection per calling thread for reads and definition
  * writes.
  *
- * Threading: sfn_service_call is safe from any number of threads.
- * Ownership: request borrowed; response a new reference. */
+ * Threading: sfn_service_call is safe from any number of threads; the
+ * asynchronous entries below answer on the engine thread.
+ * Ownership: request borrowed; response a new reference.  Free the service
+ * only once nothing waits for a later answer (stop the server first). */
 #ifndef SFN_SERVICE_H
 #define SFN_SERVICE_H
 
@@ -55,6 +57,69 @@ void sfn_service_free(sfn_service *svc);
  * AWS words it.  Unknown request members are ignored, as AWS does. */
 json_t *sfn_service_call(sfn_service *svc, const char *action,
                          json_t *request, sfn_error *err);
+
+/* ---- actions answered later ---------------------------------------------
+ * For threads that serve many connections and must not wait for the
+ * engine.  StartExecution, StartSyncExecution and GetActivityTask wait for
+ * it (a group commit, an execution's end, a long poll); every other action
+ * is quick and runs synchronously here too. */
+typedef struct sfn_service_async sfn_service_async;
+typedef void (*sfn_service_done_fn)(void *ud, sfn_service_async *a);
+
+/* Runs the checks and reads of `action` on the calling thread and hands
+ * the rest to the engine without waiting.  Returns true when handed over:
+ * done(ud, a) then runs exactly once, on the engine thread (or the thread
+ * freeing the service, which fails what is pending), without blocking;
+ * collect the answer with sfn_service_async_result (any thread, after
+ * done).  Returns false when the call finished here (failed a check, or is
+ * not one of those actions): *out is what sfn_service_call returns (new
+ * reference, or NULL with err filled).  request: borrowed; a reference is
+ * kept until the answer is collected, so do not change it meanwhile. */
+bool sfn_service_call_async(sfn_service *svc, const char *action,
+                            json_t *request, sfn_service_done_fn done,
+                            void *ud, json_t **out, sfn_error *err);
+
+/* The answer of a handed-over call, as sfn_service_call returns it (new
+ * reference or NULL with err); frees a. */
+json_t *sfn_service_async_result(sfn_service_async *a, sfn_error *err);
+/* Frees a without reading its answer (a started execution still runs). */
+void sfn_service_async_discard(sfn_service_async *a);
+
+/* ---- deferral scopes ------------------------------------------------------
+ * Let a synchronous handler written over sfn_service_call (the HTTP
+ * dialects) run on such a thread.  Run the handler between enter and
+ * leave: the first sfn_service_call there of an action answered later
+ * goes through sfn_service_call_async; when it was handed over it returns
+ * NULL (the handler's answer is meaningless), leave returns true and
+ * ready(ud) runs once the engine answered (engine thread; it must not
+ * block).  Then run the same handler again in the same scope: the same
+ * call (same action and request) returns the answer.  Other calls, and
+ * every call on other threads, are synchronous as usual.  The handler must
+ * make the same calls on both runs (a different call is run synchronously
+ * and the first answer dropped). */
+typedef struct sfn_service_scope sfn_service_scope;
+typedef void (*sfn_service_ready_fn)(void *ud);
+
+/* NULL on ENOMEM. */
+sfn_service_scope *sfn_service_scope_new(sfn_service *svc,
+                                         sfn_service_ready_fn ready,
+                                         void *ud);
+/* Makes s the calling thread's scope until sfn_service_scope_leave. */
+void sfn_service_scope_enter(sfn_service_scope *s);
+/* Ends the run; true when a call waits for (or got) its later answer and
+ * the handler must run again once ready ran. */
+bool sfn_service_scope_leave(sfn_service_scope *s);
+/* Gives up waiting (a server stopping): true when a call was waiting, in
+ * which case ready will not run and the handler's next run gets
+ * ServiceUnavailable; false when there was nothing to wait for or the
+ * answer is already in (ready runs or ran).  Any thread. */
+bool sfn_service_scope_abandon(sfn_service_scope *s);
+/* Releases the caller's hold; an unread answer is dropped.  NULL ok. */
+void sfn_service_scope_free(sfn_service_scope *s);
+
+/* Answers the GetActivityTask long polls waiting now with no task, so a
+ * server can stop without holding them to their end. */
+void sfn_service_release_polls(sfn_service *svc);
 
 /* The HTTP status AWS uses for an error type (400 for client errors,
  * 500 for InternalFailure / ServiceException, ...). */

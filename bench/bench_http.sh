@@ -2,19 +2,25 @@
 # bench_http.sh: StartExecution over HTTP.  Builds stepd in Release, starts
 # `stepd serve` on a temporary database, uploads a 3-state machine, runs wrk
 # (bench/http_start.lua, AWS JSON 1.0 protocol) at 1, 16 and 64
-# connections, prints requests/s and p50/p99 latency, then checks through
-# the API (ListExecutions) that every acknowledged execution is in the store.
+# connections, prints requests/s and p50/p99 latency (with several runs per
+# count, also the median and range of requests/s and p99), then checks
+# through the API (ListExecutions) that every acknowledged execution is in
+# the store.
 # Usage: bench/bench_http.sh
 # Env: SFN_BENCH_BUILD      build dir (default build-release/)
 #      STEPD_BENCH_SECONDS  seconds per run (10)
 #      STEPD_BENCH_CONNS    connection counts ("1 16 64")
-#      STEPD_BENCH_THREADS  stepd's `threads` setting (0 = per connection)
+#      STEPD_BENCH_RUNS     runs per connection count (1)
+#      STEPD_BENCH_THREADS  stepd's `threads` setting (0 = an epoll pool of
+#                           one thread per core, N = N threads, -1 = a
+#                           thread per connection)
 #      STEPD_BENCH_SYNC     stepd's `sync` setting (normal)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SFN_BENCH_BUILD:-$root/build-release}
 secs=${STEPD_BENCH_SECONDS:-10}
 conns=${STEPD_BENCH_CONNS:-"1 16 64"}
+runs=${STEPD_BENCH_RUNS:-1}
 threads=${STEPD_BENCH_THREADS:-0}
 sync=${STEPD_BENCH_SYNC:-normal}
 
@@ -55,15 +61,30 @@ echo "bench_http on $(nproc) cores, $(date -u +%Y-%m-%d), load $(cut -d' ' -f1-3
      "threads=$threads sync=$sync, ${secs}s per run"
 printf '%-6s %12s %10s %10s %10s %8s\n' conns requests/s p50_ms p99_ms max_ms non2xx
 acked=0
+summary=""
+# median, min and max of a list of numbers
+stats() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {
+    m = NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2
+    printf "%.1f [%.1f-%.1f]", m, v[1], v[NR] }'; }
 for c in $conns; do
     t=$(( c < 2 ? 1 : 2 ))
-    out=$(wrk -t"$t" -c"$c" -d"${secs}s" --latency -s "$root/bench/http_start.lua" "$url/")
-    line=$(grep '^RESULT' <<<"$out")
-    get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
-    printf '%-6s %12s %10s %10s %10s %8s\n' "$c" "$(get rps)" "$(get p50_ms)" \
-        "$(get p99_ms)" "$(get max_ms)" "$(get non2xx)"
-    acked=$(( acked + $(get requests) - $(get non2xx) ))
+    all_rps="" all_p99=""
+    for _ in $(seq 1 "$runs"); do
+        out=$(wrk -t"$t" -c"$c" -d"${secs}s" --latency -s "$root/bench/http_start.lua" "$url/")
+        line=$(grep '^RESULT' <<<"$out")
+        get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
+        printf '%-6s %12s %10s %10s %10s %8s\n' "$c" "$(get rps)" "$(get p50_ms)" \
+            "$(get p99_ms)" "$(get max_ms)" "$(get non2xx)"
+        acked=$(( acked + $(get requests) - $(get non2xx) ))
+        all_rps="$all_rps $(get rps)" all_p99="$all_p99 $(get p99_ms)"
+    done
+    summary="$summary$(printf '%-6s requests/s %s  p99_ms %s' "$c" \
+        "$(stats <<<"$all_rps")" "$(stats <<<"$all_p99")")"$'\n'
 done
+if (( runs > 1 )); then
+    echo "median [min-max] over $runs runs:"
+    printf '%s' "$summary"
+fi
 
 # every acknowledged StartExecution must be in the store: count them by
 # paging ListExecutions (1,000 per page) over the REST dialect

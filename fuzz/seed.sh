@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the fuzz seed corpora into OUTDIR/<target>/ from samples/*.asl.json
-# and the "definition" of every case in $SFN_SHARED/conformance/localstack.
+# and the "definition" of every case in $SFN_SHARED/conformance/localstack:
+# definitions, paths, intrinsic calls, payload templates, and AWS-protocol
+# and REST requests (a typical one per action / route, plus requests that
+# create and validate each definition).
 # Usage: fuzz/seed.sh OUTDIR [SEED_CORPUS_BINARY]
 # Without the binary it compiles fuzz/seed_corpus.c itself (cc + jansson).
 set -euo pipefail
@@ -27,7 +30,9 @@ else
     echo "seed.sh: no $shared/conformance/localstack; samples only" >&2
 fi
 
-mkdir -p "$out/fuzz_asl_compile" "$out/fuzz_jsonpath" "$out/fuzz_intrinsic"
-"$bin" asl "$out/fuzz_asl_compile" "${files[@]}"
-"$bin" jsonpath "$out/fuzz_jsonpath" "${files[@]}"
-"$bin" intrinsic "$out/fuzz_intrinsic" "${files[@]}"
+for pair in asl:fuzz_asl_compile jsonpath:fuzz_jsonpath \
+    intrinsic:fuzz_intrinsic template:fuzz_template aws:fuzz_aws_protocol \
+    rest:fuzz_rest; do
+    mkdir -p "$out/${pair#*:}"
+    "$bin" "${pair%%:*}" "$out/${pair#*:}" "${files[@]}"
+done

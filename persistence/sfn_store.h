@@ -88,6 +88,8 @@ typedef struct sfn_exec_rec {
     int64_t next_event;  /* id the next history event gets                  */
     int64_t wake_ms;     /* earliest timer, 0 = none                        */
     char *test_case;     /* mock test case it runs under, or NULL           */
+    int comp_status;     /* compensation status (engine-defined), 0 = none  */
+    int64_t redrive_count, redrive_ms; /* RedriveExecution: times, last   */
 } sfn_exec_rec;
 
 void sfn_exec_rec_free(sfn_exec_rec *r); /* frees members only */

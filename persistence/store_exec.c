@@ -10,14 +10,18 @@ static const char *const stmt_sql[SFN__STMT_COUNT] = {
     [SFN__STMT_INSERT_EXEC] =
         "INSERT INTO executions(arn, machine, revision, name, status, input,"
         " output, error, cause, start_ms, stop_ms, next_event, wake_ms,"
-        " test_case) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        " test_case, comp_status, redrive_count, redrive_ms)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+        "?17)",
     [SFN__STMT_UPDATE_EXEC] =
         "UPDATE executions SET status=?2, output=?3, error=?4, cause=?5,"
         " stop_ms=?6, next_event=?7, wake_ms=?8,"
-        " test_case=coalesce(?9, test_case) WHERE id=?1",
+        " test_case=coalesce(?9, test_case), comp_status=?10,"
+        " redrive_count=?11, redrive_ms=?12 WHERE id=?1",
     [SFN__STMT_INSERT_EVENT] =
-        "INSERT INTO events(exec, id, prev, ts_ms, type, details)"
-        " VALUES (?1,?2,?3,?4,?5,?6)",
+        /* parenthesised: clang warns on adjacent literals in an array */
+        ("INSERT INTO events(exec, id, prev, ts_ms, type, details)"
+         " VALUES (?1,?2,?3,?4,?5,?6)"),
     [SFN__STMT_PUT_SNAPSHOT] =
         "INSERT OR REPLACE INTO snapshots(exec, key, data) VALUES (?1,?2,?3)",
     [SFN__STMT_DEL_SNAPSHOT] = "DELETE FROM snapshots WHERE exec=?1 AND key=?2",
@@ -114,6 +118,9 @@ sfn_rc sfn_store_insert_execution(sfn_store *s, sfn_exec_rec *r,
     sqlite3_bind_int64(st, 12, r->next_event);
     sqlite3_bind_int64(st, 13, r->wake_ms);
     bind_text(st, 14, r->test_case);
+    sqlite3_bind_int(st, 15, r->comp_status);
+    sqlite3_bind_int64(st, 16, r->redrive_count);
+    sqlite3_bind_int64(st, 17, r->redrive_ms);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -141,6 +148,9 @@ sfn_rc sfn_store_update_execution(sfn_store *s, const sfn_exec_rec *r,
     sqlite3_bind_int64(st, 7, r->next_event);
     sqlite3_bind_int64(st, 8, r->wake_ms);
     bind_text(st, 9, r->test_case);
+    sqlite3_bind_int(st, 10, r->comp_status);
+    sqlite3_bind_int64(st, 11, r->redrive_count);
+    sqlite3_bind_int64(st, 12, r->redrive_ms);
     return run(s, st, err, "update execution");
 }
 
@@ -244,6 +254,9 @@ void sfn__store_fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
     r->next_event = sqlite3_column_int64(st, 12);
     r->wake_ms = sqlite3_column_int64(st, 13);
     r->test_case = sfn__store_col_dup(st, 14);
+    r->comp_status = sqlite3_column_int(st, 15);
+    r->redrive_count = sqlite3_column_int64(st, 16);
+    r->redrive_ms = sqlite3_column_int64(st, 17);
 }
 
 sfn_rc sfn_store_get_execution(sfn_store *s, const char *arn,

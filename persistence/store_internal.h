@@ -35,7 +35,8 @@ sfn_rc sfn__store_db_error(sfn_store *s, sfn_error *err, const char *what);
  * order. */
 #define SFN__EXEC_COLS                                                     \
     "SELECT id, arn, machine, revision, name, status, input, output, "    \
-    "error, cause, start_ms, stop_ms, next_event, wake_ms, test_case "     \
+    "error, cause, start_ms, stop_ms, next_event, wake_ms, test_case, "    \
+    "comp_status, redrive_count, redrive_ms "                             \
     "FROM executions "
 
 /* Copy of column i as a C string (malloc'd), NULL for SQL NULL. */

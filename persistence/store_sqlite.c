@@ -124,6 +124,14 @@ static const char *const migrations[] = {
     "  name TEXT NOT NULL UNIQUE,"
     "  created_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 5: compensation status of an execution (docs/compensation.md) and
+     * its redrives */
+    "ALTER TABLE executions ADD COLUMN comp_status INTEGER NOT NULL "
+    "DEFAULT 0;"
+    "ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL "
+    "DEFAULT 0;"
+    "ALTER TABLE executions ADD COLUMN redrive_ms INTEGER NOT NULL "
+    "DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

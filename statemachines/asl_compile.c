@@ -393,7 +393,8 @@ sfn_rc asl_block_compile(asl_ctx *c, const json_t *obj, const char *ptr,
 
 static const char *const TOP_FIELDS[] = {"StartAt", "States", "Comment",
                                          "Version", "TimeoutSeconds",
-                                         "QueryLanguage", NULL};
+                                         "QueryLanguage",
+                                         "CompensationPolicy", NULL};
 
 static void compile_top_fields(asl_ctx *c, const json_t *def)
 {
@@ -425,6 +426,7 @@ static void compile_top_fields(asl_ctx *c, const json_t *def)
         asl_err(c, ASL_SCHEMA, "", "Comment",
                 "'Comment' must be a string, not %s", asl_json_type_name(cm));
     g->comment = json_string_value(cm);
+    asl_compensation_policy(c, def);
     const json_t *ver = json_object_get(def, "Version");
     if (ver && !json_is_string(ver))
         asl_err(c, ASL_SCHEMA, "", "Version",
@@ -463,6 +465,8 @@ sfn_rc sfn_asl_compile(json_t *definition, const sfn_asl_opts *opts,
     }
     c.g->definition = json_incref(definition);
     c.g->refcount = 1;
+    c.g->comp_order = SFN_COMP_REVERSE;
+    c.g->comp_retry_for_s = 3600;
     compile_top_fields(&c, definition);
     asl_block_compile(&c, definition, "", NULL, NULL, false, &c.g->root);
     if (c.g->root && !c.oom)

@@ -33,8 +33,14 @@ static void dyn_str_free(sfn_dyn_str *d)
     sfn_jsonata_free(d->jsonata);
 }
 
-static void state_free(sfn_state *st)
+void asl_state_free(sfn_state *st)
 {
+    if (st->compensation) {
+        /* the undo's name is its own allocation ("<State>/Compensation") */
+        asl_state_free(&st->compensation->task);
+        free((char *)st->compensation->task.name);
+        free(st->compensation);
+    }
     free(st->pointer);
     sfn_jsonpath_free(st->input_path);
     sfn_jsonpath_free(st->output_path);
@@ -85,7 +91,7 @@ void asl_block_free(sfn_block *b)
     if (!b)
         return;
     for (size_t i = 0; i < b->n_states; i++)
-        state_free(&b->states[i]);
+        asl_state_free(&b->states[i]);
     free(b->states);
     free(b->pointer);
     json_decref(b->index);

@@ -32,6 +32,7 @@
 #define ASL_BAD_VAR "INVALID_VARIABLE_NAME"
 #define ASL_VAR_SCOPE "VARIABLE_SCOPE_CONFLICT"
 #define ASL_BAD_RESOURCE "INVALID_RESOURCE"
+#define ASL_EXTENSION "STEPD_EXTENSION"
 #define ASL_W_NO_DEFAULT "CHOICE_WITHOUT_DEFAULT"
 #define ASL_W_NO_MAXCONC "MAP_WITHOUT_MAX_CONCURRENCY"
 #define ASL_W_NO_RETRY "RETRIER_NEVER_RETRIES"
@@ -92,8 +93,21 @@ void asl_state_compile(asl_ctx *c, sfn_block *b, const json_t *names,
 int asl_resolve(asl_ctx *c, const json_t *names, const json_t *target,
                 const char *base, const char *field);
 void asl_map_compile(asl_ctx *c, sfn_block *b, sfn_state *st);
+/* A Task's Resource checks (known integrations, Express patterns). */
+void asl_task_resource(asl_ctx *c, const sfn_state *st, const char *r);
 /* Retry / Catch shared by Task, Parallel, Map. */
 void asl_retry_catch_compile(asl_ctx *c, const json_t *names, sfn_state *st);
+/* Retry alone (a Compensation's, whose raw is the Compensation object). */
+void asl_retry_compile(asl_ctx *c, sfn_state *st);
+
+/* ---- stepd extensions (asl_compensation.c, docs/compensation.md) ---- */
+/* In strict mode reports field of obj (at ptr) as a stepd extension and
+ * returns true; otherwise returns false and the caller compiles it. */
+bool asl_extension_rejected(asl_ctx *c, const char *ptr, const char *field);
+/* Task "Compensation" and "PointOfNoReturn" (st already compiled). */
+void asl_compensation_compile(asl_ctx *c, sfn_state *st);
+/* Top-level "CompensationPolicy" into c->g. */
+void asl_compensation_policy(asl_ctx *c, const json_t *def);
 bool asl_is_jsonata_string(const json_t *v);
 /* Static integer field (number) or JSONata "{% %}" string in JSONata
  * states; checks [min, max]. */
@@ -140,6 +154,8 @@ void asl_vars_check_scopes(asl_ctx *c, const sfn_block *root);
 
 /* ---- teardown (asl_graph.c) ---- */
 void asl_block_free(sfn_block *b);
+/* Everything a state owns (not the state itself); compensation included. */
+void asl_state_free(sfn_state *st);
 void asl_rule_free(sfn_rule *r);
 
 #endif

@@ -10,10 +10,13 @@
 static const char *const RETRY_FIELDS[] = {
     "ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
     "MaxDelaySeconds", "JitterStrategy", "Comment", NULL};
+/* "Compensate" is a stepd extension (docs/compensation.md) */
 static const char *const CATCH_JP[] = {"ErrorEquals", "Next", "ResultPath",
-                                       "Assign", "Comment", NULL};
+                                       "Assign", "Comment", "Compensate",
+                                       NULL};
 static const char *const CATCH_JA[] = {"ErrorEquals", "Next", "Output",
-                                       "Assign", "Comment", NULL};
+                                       "Assign", "Comment", "Compensate",
+                                       NULL};
 static const char *const ERRORS_REQUIRED[] = {"ErrorEquals", NULL};
 
 /* Checks ErrorEquals; fills errors/n; *has_all when it names States.ALL. */
@@ -136,6 +139,15 @@ static void catcher(asl_ctx *c, const json_t *names, const sfn_state *st,
         k->result_path = asl_path_or_null(
             c, json_object_get(obj, "ResultPath"), ASL_PATH_RESULT, ptr,
             "ResultPath", &k->result_path_null);
+    const json_t *cp = json_object_get(obj, "Compensate");
+    if (cp && !asl_extension_rejected(c, ptr, "Compensate")) {
+        if (json_is_boolean(cp))
+            k->compensate = json_is_true(cp);
+        else
+            asl_err(c, ASL_SCHEMA, ptr, "Compensate",
+                    "'Compensate' must be a boolean, not %s",
+                    asl_json_type_name(cp));
+    }
     char *p;
     if (ja && json_object_get(obj, "Output")) {
         p = asl_ptr(c, ptr, "Output");
@@ -216,6 +228,11 @@ static void compile_catch(asl_ctx *c, const json_t *names, sfn_state *st)
         c->oom = true;
     }
     asl_ptr_free(ptr);
+}
+
+void asl_retry_compile(asl_ctx *c, sfn_state *st)
+{
+    compile_retry(c, st);
 }
 
 void asl_retry_catch_compile(asl_ctx *c, const json_t *names, sfn_state *st)

@@ -39,6 +39,7 @@ static const field_rule FIELDS[] = {
     {"CausePath", T(FAIL), L_JP},
     {"Choices", T(CHOICE), L_ANY},
     {"Comment", T_ALL, L_ANY},
+    {"Compensation", T(TASK), L_ANY}, /* stepd extension */
     {"Credentials", T(TASK), L_ANY},
     {"Default", T(CHOICE), L_ANY},
     {"End", T_FLOW, L_ANY},
@@ -61,6 +62,7 @@ static const field_rule FIELDS[] = {
     {"Output", T_ALL & ~T(FAIL), L_JA},
     {"OutputPath", T_ALL & ~T(FAIL), L_JP},
     {"Parameters", T(PASS) | T_WORK, L_JP},
+    {"PointOfNoReturn", T(TASK), L_ANY}, /* stepd extension */
     {"QueryLanguage", T_ALL, L_ANY},
     {"Resource", T(TASK), L_ANY},
     {"Result", T(PASS), L_JP},
@@ -99,7 +101,15 @@ static void check_fields(asl_ctx *c, const sfn_state *st)
     unsigned lang = st->ql == SFN_QL_JSONATA ? L_JA : L_JP;
     json_object_foreach((json_t *)st->raw, key, v) {
         const field_rule *r = find_field(key);
-        if (!r || !(r->types & (1u << st->type)))
+        bool ext = !strcmp(key, "Compensation") ||
+                   !strcmp(key, "PointOfNoReturn");
+        if (ext && st->type != SFN_ST_TASK) {
+            if (!asl_extension_rejected(c, st->pointer, key))
+                asl_err(c, ASL_SCHEMA, st->pointer, key,
+                        "'%s' is a stepd extension allowed only on Task "
+                        "states, not on a %s state", key,
+                        sfn_state_type_name(st->type));
+        } else if (!r || !(r->types & (1u << st->type)))
             asl_err(c, ASL_SCHEMA, st->pointer, key,
                     "The field '%s' is not supported by Step Functions", key);
         else if (!(r->langs & lang))
@@ -356,7 +366,7 @@ static const char *const KNOWN_ACTIONS[] = {
     "dynamodb:getItem", "dynamodb:putItem", "dynamodb:updateItem",
     "dynamodb:deleteItem", NULL};
 
-static void check_resource(asl_ctx *c, const sfn_state *st, const char *r)
+void asl_task_resource(asl_ctx *c, const sfn_state *st, const char *r)
 {
     const char *pfx = "arn:aws:states:::";
     if (strncmp(r, pfx, strlen(pfx)))
@@ -417,7 +427,7 @@ static void compile_task(asl_ctx *c, sfn_state *st)
                 asl_json_type_name(r));
     else {
         st->resource = json_string_value(r);
-        check_resource(c, st, st->resource);
+        asl_task_resource(c, st, st->resource);
     }
     if (exclusive(c, st, "TimeoutSeconds", "TimeoutSecondsPath")) {
         asl_dyn_int(c, st, "TimeoutSeconds", 1, 99999998, &st->timeout_s);
@@ -608,4 +618,6 @@ void asl_state_compile(asl_ctx *c, sfn_block *b, const json_t *names,
     if (st->type == SFN_ST_TASK || st->type == SFN_ST_PARALLEL ||
         st->type == SFN_ST_MAP)
         asl_retry_catch_compile(c, names, st);
+    if (st->type == SFN_ST_TASK)
+        asl_compensation_compile(c, st);
 }

@@ -101,6 +101,7 @@ typedef struct sfn_catcher {
     sfn_jsonpath *result_path; /* NULL = `$`                                */
     sfn_tpl *output;           /* JSONata Output, or NULL                   */
     sfn_tpl *assign;           /* Assign, or NULL                           */
+    bool compensate;           /* stepd extension "Compensate": true        */
 } sfn_catcher;
 
 typedef enum {
@@ -143,6 +144,7 @@ struct sfn_rule {
 
 typedef struct sfn_block sfn_block;
 typedef struct sfn_state sfn_state;
+typedef struct sfn_compensation sfn_compensation;
 
 struct sfn_state {
     const char *name;     /* borrowed from the definition                   */
@@ -204,7 +206,26 @@ struct sfn_state {
     sfn_tpl *batch_input;
     const json_t *item_reader, *result_writer; /* borrowed raw, or NULL     */
     const char *label;
+
+    /* stepd extension (docs/compensation.md), Task only */
+    sfn_compensation *compensation; /* NULL when none                        */
+    bool point_of_no_return;
 };
+
+/* A Task's undo: compiled as a Task state of its own (type SFN_ST_TASK,
+ * name "<State>/Compensation", pointer "<state pointer>/Compensation",
+ * resource, parameters or arguments, retriers, timeout_s; next -1, no
+ * catchers), so the engine dispatches it like any Task. */
+struct sfn_compensation {
+    sfn_state task;
+    bool has_retry;          /* its own Retry was given                     */
+    bool on_unknown_outcome; /* "OnUnknownOutcome": true                    */
+};
+
+typedef enum {
+    SFN_COMP_REVERSE,  /* one at a time, reverse completion order (default) */
+    SFN_COMP_PARALLEL
+} sfn_comp_order;
 
 struct sfn_block {
     sfn_state *states;
@@ -226,6 +247,11 @@ struct sfn_graph {
     long long timeout_s; /* 0 = none                                        */
     const char *comment;
     size_t n_states_total;
+    /* stepd extension CompensationPolicy (docs/compensation.md) */
+    sfn_comp_order comp_order;
+    long long comp_retry_for_s;  /* default 3600                            */
+    bool comp_allow_redrive;     /* AllowRedriveAfterCompensation           */
+    bool uses_compensation;      /* some Task declares a Compensation       */
     int refcount;        /* atomic; use sfn_graph_ref/unref                 */
 };
 

@@ -1,8 +1,9 @@
 /* engine_calls.c: calls into the engine from other threads (the HTTP API):
  * a mutex-protected inbox the engine thread drains at the start of each
  * round.  A call is answered only after the round that acted on it has
- * committed, so "acknowledged" always means "durable".  Lock order: only
- * e->mu; the engine never holds it while running executions. */
+ * committed, so "acknowledged" always means "durable": a blocking caller
+ * is woken, an asynchronous one gets its callback.  Lock order: only
+ * e->mu; the engine never holds it while running executions or callbacks. */
 #include <errno.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -14,7 +15,14 @@
 #include "sfn_json.h"
 #include "sfn_tasks.h"
 
-typedef enum { CALL_START, CALL_STOP, CALL_TASK, CALL_ACTIVITY } call_kind;
+typedef enum {
+    CALL_START,
+    CALL_STOP,
+    CALL_TASK,
+    CALL_ACTIVITY,
+    CALL_RELEASE, /* answer every waiting GetActivityTask now */
+    CALL_REDRIVE
+} call_kind;
 
 typedef struct engine_call {
     call_kind kind;
@@ -31,16 +39,48 @@ typedef struct engine_call {
     const char *token;      /* TASK                                       */
     json_t *output;         /* TASK: borrowed from the caller             */
     sfn_activity_poll *poll;/* ACTIVITY                                   */
+    bool compensate;        /* STOP: run compensations first (extension)  */
     int64_t deadline_ms;    /* ACTIVITY: answer empty at this time        */
     pthread_cond_t cv;      /* the caller waits here: one per call, so an
                                answer wakes its caller and no other       */
+    /* asynchronous calls (malloc'd, no waiting caller): the callback runs
+     * on the engine thread once the answer is in, outside e->mu so that
+     * it may take its own locks */
+    bool async;
+    sfn_start_done_fn start_done;
+    sfn_activity_done_fn activity_done;
+    void *ud;
 } engine_call;
 
-/* Marks c answered and wakes its caller; e->mu held. */
-static void finish_locked(engine_call *c)
+/* Marks c answered: wakes its caller, or queues an asynchronous call on
+ * *ready for run_ready once e->mu is released; e->mu held. */
+static void finish_locked(engine_call *c, engine_call **ready)
 {
     c->done = true;
-    pthread_cond_signal(&c->cv);
+    if (!c->async) {
+        pthread_cond_signal(&c->cv);
+        return;
+    }
+    c->next = *ready;
+    *ready = c;
+}
+
+/* Runs the callbacks of answered asynchronous calls and frees them;
+ * e->mu not held. */
+static void run_ready(engine_call *list)
+{
+    while (list) {
+        engine_call *c = list;
+        list = c->next;
+        if (c->kind == CALL_START) {
+            c->start->err.rc = c->rc;
+            c->start_done(c->ud, c->start);
+        } else if (c->kind == CALL_ACTIVITY) {
+            c->activity_done(c->ud, c->poll, c->rc);
+        }
+        free(c->own_arn);
+        free(c);
+    }
 }
 
 void engine_calls_init(sfn_engine *e)
@@ -49,24 +89,28 @@ void engine_calls_init(sfn_engine *e)
     pthread_cond_init(&e->work, NULL);
 }
 
-static void fail_all(engine_call *c, const char *why)
+static void fail_all(engine_call *c, const char *why, engine_call **ready)
 {
-    for (; c; c = c->next) {
+    while (c) {
+        engine_call *next = c->next;
         c->rc = sfn_error_set(c->err, SFN_EIO, "ServiceUnavailable", -1, "%s",
                               why);
-        finish_locked(c);
+        finish_locked(c, ready);
+        c = next;
     }
 }
 
 void engine_calls_free(sfn_engine *e)
 {
+    engine_call *ready = NULL;
     pthread_mutex_lock(&e->mu);
-    fail_all(e->inbox, "stepd is shutting down");
-    fail_all(e->waiting, "stepd is shutting down");
-    fail_all(e->until_end, "stepd is shutting down");
-    fail_all(e->pollers, "stepd is shutting down");
+    fail_all(e->inbox, "stepd is shutting down", &ready);
+    fail_all(e->waiting, "stepd is shutting down", &ready);
+    fail_all(e->until_end, "stepd is shutting down", &ready);
+    fail_all(e->pollers, "stepd is shutting down", &ready);
     e->inbox = e->waiting = e->until_end = e->pollers = NULL;
     pthread_mutex_unlock(&e->mu);
+    run_ready(ready);
     pthread_cond_destroy(&e->work);
     pthread_mutex_destroy(&e->mu);
 }
@@ -123,6 +167,19 @@ static sfn_rc submit(sfn_engine *e, engine_call *c)
     return c->rc;
 }
 
+/* Submits a malloc'd call without waiting: its callback answers it. */
+static void submit_async(sfn_engine *e, engine_call *c)
+{
+    c->async = true;
+    pthread_mutex_lock(&e->mu);
+    c->next = e->inbox;
+    e->inbox = c;
+    pthread_cond_signal(&e->work);
+    pthread_mutex_unlock(&e->mu);
+    if (e->o.tasks)
+        sfn_tasks_wakeup(e->o.tasks);
+}
+
 sfn_rc sfn_engine_call_start(sfn_engine *e, sfn_start_call *sc)
 {
     engine_call c = {.kind = CALL_START, .start = sc, .err = &sc->err};
@@ -130,6 +187,23 @@ sfn_rc sfn_engine_call_start(sfn_engine *e, sfn_start_call *sc)
     sfn_rc rc = submit(e, &c);
     free(c.own_arn);
     return rc;
+}
+
+sfn_rc sfn_engine_call_start_async(sfn_engine *e, sfn_start_call *sc,
+                                   sfn_start_done_fn done, void *ud)
+{
+    sfn_error_clear(&sc->err);
+    engine_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return sfn_error_set(&sc->err, SFN_ENOMEM, "InternalFailure", -1,
+                             "out of memory");
+    c->kind = CALL_START;
+    c->start = sc;
+    c->err = &sc->err;
+    c->start_done = done;
+    c->ud = ud;
+    submit_async(e, c);
+    return SFN_OK;
 }
 
 void sfn_start_call_done(sfn_start_call *c)
@@ -145,9 +219,18 @@ sfn_rc sfn_engine_call_stop(sfn_engine *e, const char *arn, const char *error,
                             const char *cause, int64_t *stop_ms,
                             sfn_error *err)
 {
+    return sfn_engine_call_stop_ex(e, arn, error, cause, false, stop_ms, err);
+}
+
+sfn_rc sfn_engine_call_stop_ex(sfn_engine *e, const char *arn,
+                               const char *error, const char *cause,
+                               bool compensate, int64_t *stop_ms,
+                               sfn_error *err)
+{
     sfn_error local;
     engine_call c = {.kind = CALL_STOP, .arn = arn, .error = error,
-                     .cause = cause, .err = err ? err : &local};
+                     .cause = cause, .compensate = compensate,
+                     .err = err ? err : &local};
     sfn_rc rc = submit(e, &c);
     if (rc == SFN_OK && stop_ms)
         *stop_ms = c.stop_ms;
@@ -171,6 +254,19 @@ sfn_rc sfn_engine_call_task(sfn_engine *e, const char *token,
     return rc;
 }
 
+sfn_rc sfn_engine_call_redrive(sfn_engine *e, const char *arn,
+                               int64_t *redrive_ms, sfn_error *err)
+{
+    sfn_error local;
+    engine_call c = {.kind = CALL_REDRIVE, .arn = arn,
+                     .err = err ? err : &local};
+    sfn_error_clear(c.err);
+    sfn_rc rc = submit(e, &c);
+    if (rc == SFN_OK && redrive_ms)
+        *redrive_ms = c.stop_ms;
+    return rc;
+}
+
 sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
                                 sfn_error *err)
 {
@@ -179,6 +275,32 @@ sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
     engine_call c = {.kind = CALL_ACTIVITY, .poll = p,
                      .err = err ? err : &local};
     sfn_error_clear(c.err);
+    return submit(e, &c);
+}
+
+sfn_rc sfn_engine_call_activity_async(sfn_engine *e, sfn_activity_poll *p,
+                                      sfn_error *err,
+                                      sfn_activity_done_fn done, void *ud)
+{
+    p->token = p->input = NULL;
+    sfn_error_clear(err);
+    engine_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return sfn_error_set(err, SFN_ENOMEM, "InternalFailure", -1,
+                             "out of memory");
+    c->kind = CALL_ACTIVITY;
+    c->poll = p;
+    c->err = err;
+    c->activity_done = done;
+    c->ud = ud;
+    submit_async(e, c);
+    return SFN_OK;
+}
+
+sfn_rc sfn_engine_call_release_pollers(sfn_engine *e)
+{
+    sfn_error local;
+    engine_call c = {.kind = CALL_RELEASE, .err = &local};
     return submit(e, &c);
 }
 
@@ -202,10 +324,12 @@ static sfn_execution *live_by_arn(sfn_engine *e, const char *arn)
 /* Answers now (under the lock the caller does not hold). */
 static void answer(sfn_engine *e, engine_call *c, sfn_rc rc)
 {
+    engine_call *ready = NULL;
     pthread_mutex_lock(&e->mu);
     c->rc = rc;
-    finish_locked(c);
+    finish_locked(c, &ready);
     pthread_mutex_unlock(&e->mu);
+    run_ready(ready);
 }
 
 static void park_until_commit(sfn_engine *e, engine_call *c)
@@ -354,7 +478,7 @@ static void take_stop(sfn_engine *e, engine_call *c, int64_t now)
         answer(e, c, SFN_OK);
         return;
     }
-    sfn_exec_stop(x, c->error, c->cause, now);
+    sfn_exec_stop_ex(x, c->error, c->cause, c->compensate, now);
     c->stop_ms = now;
     park_until_commit(e, c);
 }
@@ -363,6 +487,16 @@ static void take_task(sfn_engine *e, engine_call *c, int64_t now)
 {
     sfn_rc rc = engine_token_call(e, c->token, c->verb, c->output, c->error,
                                   c->cause, now, c->err);
+    if (rc != SFN_OK)
+        answer(e, c, rc);
+    else
+        park_until_commit(e, c);
+}
+
+static void take_redrive(sfn_engine *e, engine_call *c, int64_t now)
+{
+    sfn_rc rc = engine_redrive(e, c->arn, now, c->err);
+    c->stop_ms = now; /* the redrive date */
     if (rc != SFN_OK)
         answer(e, c, rc);
     else
@@ -431,13 +565,21 @@ void engine_take_calls(sfn_engine *e, int64_t now)
             take_task(e, c, now);
         else if (c->kind == CALL_ACTIVITY)
             take_activity(e, c, now);
-        else
+        else if (c->kind == CALL_REDRIVE)
+            take_redrive(e, c, now);
+        else if (c->kind == CALL_RELEASE) {
+            /* engine_match_pollers, right after, answers them empty */
+            for (engine_call *p = e->pollers; p; p = p->next)
+                p->deadline_ms = now;
+            answer(e, c, SFN_OK);
+        } else
             take_stop(e, c, now);
     }
 }
 
 void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
 {
+    engine_call *ready = NULL;
     pthread_mutex_lock(&e->mu);
     engine_call *c = e->waiting;
     e->waiting = NULL;
@@ -447,7 +589,7 @@ void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
             *c->err = *err;
             snprintf(c->err->name, sizeof c->err->name, "InternalFailure");
             c->rc = rc;
-            finish_locked(c);
+            finish_locked(c, &ready);
         } else if (c->kind == CALL_START) {
             sfn_start_call *sc = c->start;
             sfn_execution *x = live_by_arn(e, c->arn);
@@ -467,18 +609,20 @@ void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
                 sc->stop_ms = x->stop_ms;
             }
             c->rc = SFN_OK;
-            finish_locked(c);
+            finish_locked(c, &ready);
         } else {
             c->rc = SFN_OK;
-            finish_locked(c);
+            finish_locked(c, &ready);
         }
         c = next;
     }
     pthread_mutex_unlock(&e->mu);
+    run_ready(ready);
 }
 
 void engine_calls_finished(sfn_engine *e, const sfn_execution *x)
 {
+    engine_call *ready = NULL;
     pthread_mutex_lock(&e->mu);
     engine_call **pp = &e->until_end;
     while (*pp) {
@@ -495,9 +639,10 @@ void engine_calls_finished(sfn_engine *e, const sfn_execution *x)
         sc->cause = x->cause ? strdup(x->cause) : NULL;
         sc->stop_ms = x->stop_ms;
         c->rc = SFN_OK;
-        finish_locked(c);
+        finish_locked(c, &ready);
     }
     pthread_mutex_unlock(&e->mu);
+    run_ready(ready);
 }
 
 sfn_rc sfn_engine_serve(sfn_engine *e, volatile int *stop, sfn_error *err)

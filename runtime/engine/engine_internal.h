@@ -62,6 +62,12 @@ sfn_execution *engine_live_find(sfn_engine *e, int64_t id);
  * a load_ctx).  Skips executions already live. */
 int engine_load_exec(const sfn_exec_rec *r, void *ud);
 
+/* RedriveExecution on the engine thread (sfn_engine.c): the execution is
+ * live and runnable when SFN_OK; err->name "ExecutionNotRedrivable" or
+ * "ExecutionDoesNotExist" otherwise. */
+sfn_rc engine_redrive(sfn_engine *e, const char *arn, int64_t now,
+                      sfn_error *err);
+
 /* Arms a timer (sfn_engine.c). */
 void engine_timer_push(sfn_engine *e, int64_t wake, int64_t exec_id,
                        uint32_t strand);

@@ -82,11 +82,11 @@ sfn_rc engine_write_tokens(sfn_engine *e, sfn_execution *x, sfn_error *err)
     for (size_t i = 0; i < x->n_closed && rc == SFN_OK; i++)
         rc = sfn_store_close_token(e->o.store, x->closed[i].token,
                                    x->closed[i].status, now, err);
-    if (rc == SFN_OK && x->invocations_dirty && x->invocations) {
-        char *text = sfn_json_dumps(x->invocations, 0);
-        rc = text ? sfn_store_put_snapshot(e->o.store, x->store_id,
-                                           ENGINE_SNAP_EXEC, text, err)
-                  : sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    if (rc == SFN_OK && x->state_dirty) {
+        char *text = sfn_exec_state_dump(x);
+        if (text)
+            rc = sfn_store_put_snapshot(e->o.store, x->store_id,
+                                        ENGINE_SNAP_EXEC, text, err);
         free(text);
     }
     return rc;
@@ -128,7 +128,8 @@ static void on_answer(void *ud, sfn_task_outcome *o)
 /* Stable per (execution, state visit, attempt): a re-send after a crash
  * carries the same key. */
 static void idempotency_key(const sfn_execution *x, const sfn_strand *s,
-                            uint32_t attempt, char *buf, size_t n)
+                            uint32_t strand, uint32_t attempt, char *buf,
+                            size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -136,7 +137,12 @@ static void idempotency_key(const sfn_execution *x, const sfn_strand *s,
     if (EVP_Digest(x->arn, strlen(x->arn), md, &len, EVP_sha256(), NULL))
         for (unsigned i = 0; i < 16 && i < len; i++)
             snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    snprintf(buf, n, "%s-%lld-%u", hex, (long long)s->entered_event, attempt);
+    if (s)
+        snprintf(buf, n, "%s-%lld-%u", hex, (long long)s->entered_event,
+                 attempt);
+    else /* compensation step */
+        snprintf(buf, n, "%s-c%u-%u", hex, strand - SFN_COMP_STRAND_BASE,
+                 attempt);
 }
 
 static void activity_enqueue(sfn_engine *e, sfn_execution *x,
@@ -172,14 +178,15 @@ void engine_dispatch_task(sfn_engine *e, sfn_execution *x,
                           const sfn_effect *fx, int64_t now)
 {
     const char *res = fx->state->resource;
-    sfn_strand *s = x->strands[fx->strand];
+    /* a compensation step runs on a pseudo strand (no strand, no token) */
+    sfn_strand *s = fx->strand < x->n_strands ? x->strands[fx->strand] : NULL;
     if (fx->wake_ms)
         engine_timer_push(e, fx->wake_ms, x->store_id, fx->strand);
     if (sfn_exec_task_kind(res) == SFN_TASK_KIND_ACTIVITY) {
         activity_enqueue(e, x, fx);
         return;
     }
-    bool callback = sfn_exec_task_is_callback(res);
+    bool callback = s && sfn_exec_task_is_callback(res);
     sfn_task_outcome o = {0};
     if (!e->o.tasks) {
         sfn_builtin_invoke(res, fx->payload, &o);
@@ -188,7 +195,7 @@ void engine_dispatch_task(sfn_engine *e, sfn_execution *x,
         return;
     }
     char key[96];
-    idempotency_key(x, s, fx->attempt, key, sizeof key);
+    idempotency_key(x, s, fx->strand, fx->attempt, key, sizeof key);
     sfn_task_req r = {.resource = res,
                       .payload = fx->payload,
                       .exec_arn = x->arn,

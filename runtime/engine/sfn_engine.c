@@ -334,6 +334,9 @@ static int64_t exec_wake(const sfn_execution *x)
             (!wake || s->hb_ms < wake))
             wake = s->hb_ms;
     }
+    int64_t cw = sfn_exec_comp_wake(x);
+    if (cw && (!wake || cw < wake))
+        wake = cw;
     return wake;
 }
 
@@ -353,6 +356,9 @@ static void rec_of(const sfn_execution *x, sfn_exec_rec *r, char **out)
     r->next_event = x->next_event_id;
     r->wake_ms = x->status == SFN_EXEC_RUNNING ? exec_wake(x) : 0;
     r->test_case = x->test_case;
+    r->comp_status = x->comp_status;
+    r->redrive_count = x->redrive_count;
+    r->redrive_ms = x->redrive_ms;
     *out = x->output ? sfn_json_dumps(x->output, 0) : NULL;
     r->output = *out;
 }
@@ -382,6 +388,16 @@ static sfn_rc write_events(sfn_engine *e, sfn_execution *x, sfn_error *err)
             return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
         sfn_store_event se = {ev->id, ev->prev, ev->ts_ms, (int)ev->type,
                               text};
+        if (ev->type == SFN_EV_CompensationStarted) {
+            e->stats.comp_started++;
+        } else if (ev->type == SFN_EV_CompensationEnded) {
+            const char *st = json_string_value(
+                json_object_get(ev->details, "status"));
+            if (st && !strcmp(st, "SUCCEEDED"))
+                e->stats.comp_succeeded++;
+            else
+                e->stats.comp_failed++;
+        }
         rc = sfn_store_append_events(e->o.store, x->store_id, &se, 1, err);
     }
     e->stats.events += (int64_t)x->n_events;
@@ -408,7 +424,10 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
     if (rc != SFN_OK || (rc = write_events(e, x, err)) != SFN_OK ||
         (rc = engine_write_tokens(e, x, err)) != SFN_OK)
         return rc;
-    if (x->status != SFN_EXEC_RUNNING) {
+    bool redrivable = x->status == SFN_EXEC_FAILED ||
+                      x->status == SFN_EXEC_TIMED_OUT ||
+                      x->status == SFN_EXEC_ABORTED;
+    if (x->status != SFN_EXEC_RUNNING && (!redrivable || x->express)) {
         /* an execution that ends in the round that inserted it never had
          * snapshot rows (the common case of short executions) */
         bool any = !x->fresh;
@@ -417,9 +436,13 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
         return any ? sfn_store_clear_snapshots(e->o.store, x->store_id, err)
                    : SFN_OK;
     }
+    /* a failed, timed-out or aborted execution keeps the snapshots of its
+     * end, finished strands included, for RedriveExecution */
     for (uint32_t i = 0; i < x->n_strands && rc == SFN_OK; i++) {
         sfn_strand *s = x->strands[i];
-        if (!s || !s->dirty || s->phase == SFN_PH_DONE)
+        if (!s || (x->status == SFN_EXEC_RUNNING &&
+                   (!s->dirty || s->phase == SFN_PH_DONE)) ||
+            (x->status != SFN_EXEC_RUNNING && !s->dirty && s->persisted))
             continue;
         char *text = sfn_exec_strand_dump(s);
         rc = text ? sfn_store_put_snapshot(e->o.store, x->store_id, i, text,
@@ -430,7 +453,7 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
         s->persisted = true;
     }
     gone_ctx g = {e, x, rc, err};
-    if (rc == SFN_OK)
+    if (rc == SFN_OK && x->status == SFN_EXEC_RUNNING)
         sfn_exec_collect(x, strand_gone, &g);
     return g.rc;
 }
@@ -438,7 +461,7 @@ static sfn_rc write_exec(sfn_engine *e, sfn_execution *x, sfn_error *err)
 static bool needs_write(const sfn_execution *x)
 {
     return !x->store_id || x->n_events || x->status != SFN_EXEC_RUNNING ||
-           x->touched || x->n_closed || x->invocations_dirty;
+           x->touched || x->n_closed || x->state_dirty;
 }
 
 /* One transaction for every execution that changed in this round. */
@@ -517,7 +540,7 @@ static sfn_rc commit_round(sfn_engine *e, sfn_error *err)
             json_decref(x->events[k].details);
         x->n_events = 0;
         x->touched = false;
-        x->invocations_dirty = false;
+        x->state_dirty = false;
         sfn_exec_drain_closed(x);
     }
     return SFN_OK;
@@ -555,7 +578,7 @@ static bool has_inflight_task(const sfn_execution *x)
         if (x->strands[i] && x->strands[i]->phase == SFN_PH_TASK &&
             !x->strands[i]->submitted)
             return true;
-    return false;
+    return sfn_exec_comp_inflight(x);
 }
 
 /* Finished executions leave memory; so do running ones with nothing to do
@@ -590,9 +613,7 @@ static int load_snapshot(int64_t key, const char *data, void *ud)
     sfn_execution *x = a[0];
     sfn_error *err = a[1];
     if (key == ENGINE_SNAP_EXEC) {
-        json_error_t je;
-        json_decref(x->invocations);
-        x->invocations = sfn_json_loadb(data, strlen(data), 0, &je);
+        sfn_exec_state_load(x, data, err);
         return 0;
     }
     if (key >= 0 && key < UINT32_MAX)
@@ -630,6 +651,9 @@ int engine_load_exec(const sfn_exec_rec *r, void *ud)
     x->next_event_id = r->next_event;
     x->limits = e->o.limits;
     x->test_case = r->test_case ? strdup(r->test_case) : NULL;
+    x->comp_status = r->comp_status;
+    x->redrive_count = (uint32_t)r->redrive_count;
+    x->redrive_ms = r->redrive_ms;
     engine_exec_attach(e, x);
     void *a[2] = {x, &err};
     if (sfn_store_load_snapshots(e->o.store, r->id, load_snapshot, a,
@@ -755,6 +779,128 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
     if (made)
         *made = total;
     return SFN_OK;
+}
+
+/* ---- redrive ----------------------------------------------------------- */
+
+#define REDRIVE_WINDOW_MS (14LL * 24 * 3600 * 1000)
+#define REDRIVE_MAX 1000
+
+static sfn_rc not_redrivable(sfn_error *err, const char *why, const char *arn)
+{
+    return sfn_error_set(err, SFN_EINVAL, "ExecutionNotRedrivable", -1,
+                         "Execution '%s' cannot be redriven: %s", arn, why);
+}
+
+/* The checks of asl.md 9.4 on the row; SFN_OK when it may be redriven. */
+static sfn_rc redrive_check(const sfn_exec_rec *r, int64_t now,
+                            sfn_error *err)
+{
+    if (r->status == SFN_EXEC_RUNNING)
+        return not_redrivable(err, "it is RUNNING", r->arn);
+    if (r->status == SFN_EXEC_SUCCEEDED)
+        return not_redrivable(err, "it SUCCEEDED", r->arn);
+    if (strstr(r->arn, ":express:"))
+        return not_redrivable(err, "EXPRESS executions cannot be redriven",
+                              r->arn);
+    if (now - r->stop_ms > REDRIVE_WINDOW_MS)
+        return not_redrivable(err, "it stopped more than 14 days ago",
+                              r->arn);
+    if (r->redrive_count >= REDRIVE_MAX)
+        return not_redrivable(err, "it was redriven 1000 times", r->arn);
+    return SFN_OK;
+}
+
+sfn_rc engine_redrive(sfn_engine *e, const char *arn, int64_t now,
+                      sfn_error *err)
+{
+    sfn_exec_rec r = {0};
+    if (sfn_store_get_execution(e->o.store, arn, &r, err) != SFN_OK)
+        return sfn_error_set(err, SFN_ENOTFOUND, "ExecutionDoesNotExist", -1,
+                             "Execution Does Not Exist: '%s'", arn);
+    sfn_rc rc = redrive_check(&r, now, err);
+    sfn_graph *g = rc == SFN_OK && e->o.load_graph
+                       ? e->o.load_graph(e->o.load_ud, r.machine, r.revision,
+                                         err)
+                       : NULL;
+    if (rc == SFN_OK && !g)
+        rc = not_redrivable(err, "its state machine revision is gone", arn);
+    if (rc == SFN_OK && r.comp_status != SFN_COMP_STATUS_NONE &&
+        !g->comp_allow_redrive)
+        rc = not_redrivable(
+            err,
+            "its compensation already ran (set CompensationPolicy."
+            "AllowRedriveAfterCompensation to allow it)",
+            arn);
+    sfn_execution *x = NULL;
+    if (rc == SFN_OK) {
+        json_error_t je;
+        json_t *input = sfn_json_loadb(r.input, strlen(r.input),
+                                       JSON_DECODE_ANY, &je);
+        char *marn = sfn_engine_machine_arn(e, r.machine);
+        x = sfn_exec_new(g, r.arn, r.name, marn, r.machine, input,
+                         r.start_ms, seed64());
+        free(marn);
+        json_decref(input);
+    }
+    if (x) {
+        x->store_id = r.id;
+        x->revision = r.revision;
+        x->next_event_id = r.next_event;
+        x->limits = e->o.limits;
+        x->test_case = r.test_case ? strdup(r.test_case) : NULL;
+        x->comp_status = r.comp_status;
+        x->redrive_count = (uint32_t)r.redrive_count;
+        engine_exec_attach(e, x);
+        void *a[2] = {x, err};
+        if (sfn_store_load_snapshots(e->o.store, r.id, load_snapshot, a,
+                                     err) != SFN_OK)
+            rc = SFN_EIO;
+        else if (!x->n_strands || !x->strands[0])
+            rc = not_redrivable(err, "no state of its end was kept (it ended "
+                                     "before this version of stepd)", arn);
+        else
+            rc = sfn_exec_redrive(x, now, err);
+        if (rc == SFN_OK && !live_add(e, x))
+            rc = sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+        if (rc != SFN_OK)
+            sfn_exec_free(x);
+    } else if (rc == SFN_OK) {
+        rc = sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    }
+    sfn_graph_unref(g);
+    sfn_exec_rec_free(&r);
+    if (rc != SFN_OK)
+        return rc;
+    live_index(e, e->n_live - 1);
+    if (x->graph->timeout_s > 0) /* TimeoutSeconds starts again */
+        x->deadline_ms = now + x->graph->timeout_s * 1000;
+    x->deadline_armed = false;
+    perform_effects(e, x, now);
+    return SFN_OK;
+}
+
+sfn_rc sfn_engine_redrive(sfn_engine *e, const char *arn, sfn_error *err)
+{
+    return engine_redrive(e, arn, sfn_clock_now_ms(e->clock), err);
+}
+
+sfn_rc sfn_engine_stop(sfn_engine *e, const char *arn, const char *error,
+                       const char *cause, bool compensate, sfn_error *err)
+{
+    int64_t now = sfn_clock_now_ms(e->clock);
+    sfn_exec_rec r = {0};
+    if (sfn_store_get_execution(e->o.store, arn, &r, err) != SFN_OK)
+        return sfn_error_set(err, SFN_ENOTFOUND, "ExecutionDoesNotExist", -1,
+                             "Execution Does Not Exist: '%s'", arn);
+    sfn_execution *x = r.status == SFN_EXEC_RUNNING
+                           ? engine_live_load(e, r.id, now)
+                           : NULL;
+    sfn_exec_rec_free(&r);
+    if (!x)
+        return sfn_error_set(err, SFN_ENOTFOUND, "ExecutionDoesNotExist", -1,
+                             "execution '%s' is not running", arn);
+    return sfn_exec_stop_ex(x, error, cause, compensate, now);
 }
 
 sfn_rc sfn_engine_run_until_idle(sfn_engine *e, sfn_error *err)

@@ -93,6 +93,20 @@ sfn_rc sfn_engine_start_arn(sfn_engine *e, const char *machine,
 sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
                        sfn_error *err);
 
+/* StopExecution on the thread that drives the engine (tests, tools): the
+ * execution is loaded if parked; `compensate` runs the compensations
+ * first.  SFN_ENOTFOUND when it is not running. */
+sfn_rc sfn_engine_stop(sfn_engine *e, const char *arn, const char *error,
+                       const char *cause, bool compensate, sfn_error *err);
+
+/* RedriveExecution on the thread that drives the engine (asl.md 9.4 rules;
+ * err->name "ExecutionNotRedrivable" / "ExecutionDoesNotExist"). */
+sfn_rc sfn_engine_redrive(sfn_engine *e, const char *arn, sfn_error *err);
+/* The same from another thread (needs sfn_engine_serve); *redrive_ms gets
+ * the redrive time.  Answered after the commit. */
+sfn_rc sfn_engine_call_redrive(sfn_engine *e, const char *arn,
+                               int64_t *redrive_ms, sfn_error *err);
+
 /* Rounds until no execution is running in memory or parked. */
 sfn_rc sfn_engine_run_until_idle(sfn_engine *e, sfn_error *err);
 
@@ -112,6 +126,7 @@ typedef struct sfn_engine_stats {
     int64_t commit_events[SFN_ENGINE_HIST];   /* not cumulative            */
     int64_t commit_seconds[SFN_ENGINE_HIST];
     double commit_seconds_sum;
+    int64_t comp_started, comp_succeeded, comp_failed; /* compensation runs */
     int64_t live;    /* running executions held in memory now            */
     int64_t parked;  /* running executions waiting in the store only now  */
 } sfn_engine_stats;
@@ -147,6 +162,19 @@ typedef struct sfn_start_call {
 
 sfn_rc sfn_engine_call_start(sfn_engine *e, sfn_start_call *c);
 void sfn_start_call_done(sfn_start_call *c);
+
+/* The start without waiting, for threads that must not block (an HTTP
+ * event loop): done(ud, c) runs exactly once, on the engine thread (or on
+ * the thread freeing the engine, which fails what is pending), when the
+ * answer is in, with c->err.rc SFN_OK or the failure as above.  c and
+ * what its in-members point to stay valid until then (the graph only
+ * until the engine took the call; keeping it is simplest).  done runs
+ * without engine locks held and must not block; it must not call back
+ * into the engine synchronously.  Returns SFN_OK when queued; on error
+ * (out of memory) c->err is filled and done is never called. */
+typedef void (*sfn_start_done_fn)(void *ud, sfn_start_call *c);
+sfn_rc sfn_engine_call_start_async(sfn_engine *e, sfn_start_call *c,
+                                   sfn_start_done_fn done, void *ud);
 
 /* StopExecution: aborts a running execution (error/cause may be NULL).
  * *stop_ms gets the stop time (also for an already closed execution, as
@@ -185,6 +213,29 @@ typedef struct sfn_activity_poll {
 sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
                                 sfn_error *err);
 void sfn_activity_poll_done(sfn_activity_poll *p);
+
+/* GetActivityTask without waiting: done(ud, p, rc) runs once, as for
+ * sfn_engine_call_start_async; p and err stay valid until then (err is
+ * filled when rc is not SFN_OK).  SFN_OK when queued, else err filled and
+ * done never called. */
+typedef void (*sfn_activity_done_fn)(void *ud, sfn_activity_poll *p,
+                                     sfn_rc rc);
+sfn_rc sfn_engine_call_activity_async(sfn_engine *e, sfn_activity_poll *p,
+                                      sfn_error *err,
+                                      sfn_activity_done_fn done, void *ud);
+
+/* Answers every GetActivityTask waiting now with no task (a server about
+ * to stop); later polls wait as usual.  Blocks until the engine took it. */
+sfn_rc sfn_engine_call_release_pollers(sfn_engine *e);
+
+/* StopExecution that first runs the compensations of the completed steps
+ * when `compensate` (stepd extension, docs/compensation.md); the call is
+ * answered once the stop is committed, the compensation then runs and the
+ * execution ends ABORTED after it. */
+sfn_rc sfn_engine_call_stop_ex(sfn_engine *e, const char *arn,
+                               const char *error, const char *cause,
+                               bool compensate, int64_t *stop_ms,
+                               sfn_error *err);
 
 /* The engine thread: recovers, then runs rounds until *stop becomes true;
  * then answers what is in flight, commits and returns.  Executions still

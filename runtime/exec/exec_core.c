@@ -107,6 +107,7 @@ void sfn_exec_free(sfn_execution *x)
     free(x->cause);
     free(x->test_case);
     json_decref(x->invocations);
+    exec_comp_free(x);
     sfn_exec_drain_closed(x);
     free(x->closed);
     free(x);
@@ -179,8 +180,10 @@ sfn_effect *exec_effect(sfn_execution *x, sfn_effect_kind kind,
     sfn_effect *e = &x->effects[x->n_effects++];
     memset(e, 0, sizeof *e);
     e->kind = kind;
-    e->strand = s->id;
-    e->attempt = s->attempt;
+    if (s) { /* NULL: a compensation step sets them */
+        e->strand = s->id;
+        e->attempt = s->attempt;
+    }
     return e;
 }
 
@@ -312,6 +315,10 @@ void exec_finish(sfn_execution *x, sfn_exec_status st, json_t *output,
 {
     if (x->status != SFN_EXEC_RUNNING)
         return;
+    /* compensation first (stepd extension); it finishes the execution */
+    if (exec_comp_intercept_finish(x, st, error, cause, now))
+        return;
+    exec_comp_abandon(x, now);
     sfn_strand *root = x->n_strands ? x->strands[0] : NULL;
     switch (st) {
     case SFN_EXEC_SUCCEEDED:
@@ -403,6 +410,8 @@ static void check_history_limit(sfn_execution *x, int64_t now)
 int sfn_exec_run(sfn_execution *x, int64_t now_ms, int budget)
 {
     int made = 0;
+    if (exec_comp_frozen(x))
+        x->n_ready = 0; /* only the compensation advances now */
     while (x->status == SFN_EXEC_RUNNING && x->n_ready && made < budget) {
         sfn_strand *s = x->strands[x->ready[--x->n_ready]];
         if (!s)
@@ -421,6 +430,10 @@ int sfn_exec_run(sfn_execution *x, int64_t now_ms, int budget)
 
 sfn_rc sfn_exec_timer(sfn_execution *x, uint32_t id, int64_t now_ms)
 {
+    if (id >= SFN_COMP_STRAND_BASE && x->status == SFN_EXEC_RUNNING)
+        return exec_comp_timer(x, id - SFN_COMP_STRAND_BASE, now_ms);
+    if (exec_comp_frozen(x))
+        return SFN_OK;
     if (id >= x->n_strands || !x->strands[id] ||
         x->status != SFN_EXEC_RUNNING)
         return SFN_ENOTFOUND;
@@ -435,6 +448,11 @@ sfn_rc sfn_exec_task_done(sfn_execution *x, uint32_t id, uint32_t attempt,
                           json_t *result, const char *error,
                           const char *cause, int64_t now_ms)
 {
+    if (id >= SFN_COMP_STRAND_BASE && x->status == SFN_EXEC_RUNNING)
+        return exec_comp_task_done(x, id - SFN_COMP_STRAND_BASE, attempt,
+                                   result, error, cause, now_ms);
+    if (exec_comp_frozen(x))
+        return SFN_OK;
     if (id >= x->n_strands || !x->strands[id] ||
         x->status != SFN_EXEC_RUNNING)
         return SFN_ENOTFOUND;
@@ -457,8 +475,17 @@ static void abort_all(sfn_execution *x, int64_t now)
 sfn_rc sfn_exec_stop(sfn_execution *x, const char *error, const char *cause,
                      int64_t now_ms)
 {
+    return sfn_exec_stop_ex(x, error, cause, false, now_ms);
+}
+
+sfn_rc sfn_exec_stop_ex(sfn_execution *x, const char *error,
+                        const char *cause, bool compensate, int64_t now_ms)
+{
     if (x->status != SFN_EXEC_RUNNING)
         return SFN_OK;
+    x->stop_compensate = compensate && !exec_comp_frozen(x);
+    if (x->stop_compensate)
+        x->state_dirty = true;
     abort_all(x, now_ms);
     exec_finish(x, SFN_EXEC_ABORTED, NULL, error, cause, now_ms);
     return SFN_OK;
@@ -466,7 +493,8 @@ sfn_rc sfn_exec_stop(sfn_execution *x, const char *error, const char *cause,
 
 sfn_rc sfn_exec_timeout(sfn_execution *x, int64_t now_ms)
 {
-    if (x->status != SFN_EXEC_RUNNING)
+    /* a running final compensation is bounded by its own retry limits */
+    if (x->status != SFN_EXEC_RUNNING || exec_comp_frozen(x))
         return SFN_OK;
     abort_all(x, now_ms);
     exec_finish(x, SFN_EXEC_TIMED_OUT, NULL, "States.Timeout",

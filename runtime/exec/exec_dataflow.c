@@ -48,7 +48,8 @@ static json_t *build_context(exec_env *e)
     json_t *ctx = json_pack(
         "{s:{s:s,s:O,s:s,s:s,s:s,s:i},s:{s:s,s:s},s:o}", "Execution", "Id",
         x->arn, "Input", x->input, "StartTime", start, "Name", x->name,
-        "RoleArn", x->role_arn ? x->role_arn : "", "RedriveCount", 0,
+        "RoleArn", x->role_arn ? x->role_arn : "", "RedriveCount",
+        (int)x->redrive_count,
         "StateMachine", "Id", x->machine_arn, "Name", x->machine_name,
         "State", build_state_context(e));
     if (ctx && e->s->token && e->st && e->st->type == SFN_ST_TASK)

@@ -160,6 +160,39 @@ void exec_flow_error(sfn_execution *x, sfn_strand *s, exec_env *e,
 bool exec_ja_begin_input(sfn_execution *x, sfn_strand *s, exec_env *e,
                          int64_t now);
 
+/* ---- exec_comp.c: compensation (docs/compensation.md) ---- */
+void exec_comp_free(sfn_execution *x);
+void exec_comp_redrive(sfn_execution *x);
+/* A final compensation runs: normal strands do not advance. */
+bool exec_comp_frozen(const sfn_execution *x);
+/* Recording compensable steps (no-ops for Tasks without Compensation). */
+void exec_comp_task_started(sfn_execution *x, sfn_strand *s, json_t *params);
+void exec_comp_task_succeeded(sfn_execution *x, sfn_strand *s,
+                              json_t *result);
+void exec_comp_task_failed(sfn_execution *x, sfn_strand *s,
+                           const char *error);
+/* exec_finish asks first: true when a compensation run started instead
+ * (it finishes the execution when it ends). */
+bool exec_comp_intercept_finish(sfn_execution *x, sfn_exec_status status,
+                                const char *error, const char *cause,
+                                int64_t now);
+/* Ends unfinished runs (the execution ends anyway: StopExecution). */
+void exec_comp_abandon(sfn_execution *x, int64_t now);
+/* A Catch with Compensate: true when a run started; the strand waits in
+ * SFN_PH_COMPENSATING and exec_catch_resume continues it. */
+bool exec_comp_catch(sfn_execution *x, sfn_strand *s, int catcher,
+                     const char *error, const char *cause, int64_t now);
+sfn_rc exec_comp_task_done(sfn_execution *x, uint32_t id, uint32_t attempt,
+                           json_t *result, const char *error,
+                           const char *cause, int64_t now);
+sfn_rc exec_comp_timer(sfn_execution *x, uint32_t id, int64_t now);
+void exec_comp_rearm(sfn_execution *x);
+/* exec_states.c: takes catcher `i` of the strand's state for (error,
+ * cause), as after a match. */
+void exec_catch_resume(sfn_execution *x, sfn_strand *s, int i,
+                       const char *error, const char *cause, int64_t now);
+bool exec_error_matches(const char *err, const char **eq, size_t n);
+
 /* ---- exec_task.c: Task states (requests, callbacks, activities) ---- */
 void exec_task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
                     int64_t now);

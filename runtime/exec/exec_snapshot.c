@@ -65,6 +65,11 @@ char *sfn_exec_strand_dump(const sfn_strand *s)
         json_object_set_new(o, "hm", json_integer(s->hb_ms));
     if (s->submitted)
         json_object_set_new(o, "sb", json_true());
+    /* how a finished strand ended, for a redrive */
+    if (s->phase == SFN_PH_DONE && s->output && !s->failed_flag)
+        json_object_set_new(o, "ok", json_true());
+    if (s->failed_flag)
+        json_object_set_new(o, "ff", json_true());
     char *text = sfn_json_dumps(o, 0);
     json_decref(o);
     return text;
@@ -138,6 +143,9 @@ sfn_rc sfn_exec_strand_load(sfn_execution *x, uint32_t id, const char *text,
     s->hb_s = iget(o, "hs");
     s->hb_ms = iget(o, "hm");
     s->submitted = json_is_true(json_object_get(o, "sb"));
+    s->failed_flag = json_is_true(json_object_get(o, "ff"));
+    if (json_is_true(json_object_get(o, "ok")))
+        s->output = json_null(); /* succeeded; its output is the parent's */
     json_t *rc = json_object_get(o, "rc");
     if (json_array_size(rc)) {
         s->retry_counts = calloc(json_array_size(rc), sizeof *s->retry_counts);
@@ -265,20 +273,103 @@ static void rearm(sfn_execution *x, sfn_strand *s)
     }
 }
 
-sfn_rc sfn_exec_resume(sfn_execution *x, int64_t now_ms, sfn_error *err)
+static sfn_rc resume_linked(sfn_execution *x, sfn_error *err);
+
+static sfn_rc link_all(sfn_execution *x, sfn_error *err)
 {
-    (void)now_ms;
     if (!x->n_strands || !x->strands[0])
         return sfn_error_set(err, SFN_EIO, NULL, -1,
                              "execution %s has no snapshot to resume from",
                              x->arn);
     for (uint32_t i = 0; i < x->n_strands; i++) {
+        sfn_rc rc = x->strands[i] ? link_strand(x, x->strands[i], err)
+                                  : SFN_OK;
+        if (rc != SFN_OK)
+            return rc;
+    }
+    return SFN_OK;
+}
+
+/* A strand to run again: finished without success (failed or aborted). */
+static bool redo(const sfn_strand *s)
+{
+    return s && s->phase == SFN_PH_DONE && !s->output;
+}
+
+/* Redrive (asl.md 9.4): every strand that did not succeed runs again from
+ * the state where it stopped; a Parallel or Map waits again for the
+ * branches or iterations that did not succeed and keeps the results of
+ * those that did. */
+static void redrive_strands(sfn_execution *x)
+{
+    for (uint32_t i = 0; i < x->n_strands; i++) {
+        sfn_strand *s = x->strands[i];
+        if (!redo(s))
+            continue;
+        uint32_t again = 0, failed = 0;
+        for (uint32_t k = 0; k < s->n_children; k++)
+            if (redo(s->children[k])) {
+                again++;
+                failed += s->children[k]->failed_flag;
+            }
+        const sfn_state *st = ST(s);
+        free(s->error);
+        free(s->cause);
+        s->error = s->cause = NULL;
+        s->failed_flag = false;
+        free(s->retry_counts); /* retry counters start again */
+        s->retry_counts = NULL;
+        s->retry_total = 0;
+        s->attempt++;
+        s->dirty = true;
+        if (again && (st->type == SFN_ST_PARALLEL || st->type == SFN_ST_MAP)) {
+            s->phase = SFN_PH_CHILDREN;
+            s->running = again;
+            s->failed = s->failed >= failed ? s->failed - failed : 0;
+        } else {
+            s->phase = SFN_PH_ENTER;
+        }
+    }
+}
+
+sfn_rc sfn_exec_redrive(sfn_execution *x, int64_t now_ms, sfn_error *err)
+{
+    sfn_rc rc = link_all(x, err);
+    if (rc != SFN_OK)
+        return rc;
+    redrive_strands(x);
+    x->status = SFN_EXEC_RUNNING;
+    x->stop_ms = 0;
+    free(x->error);
+    free(x->cause);
+    x->error = x->cause = NULL;
+    json_decref(x->output);
+    x->output = NULL;
+    x->redrive_count++;
+    x->redrive_ms = now_ms;
+    x->state_dirty = true;
+    exec_comp_redrive(x);
+    exec_emit(x, x->strands[0], SFN_EV_ExecutionRedriven, now_ms,
+              json_pack("{s:i}", "redriveCount", (int)x->redrive_count));
+    return resume_linked(x, err);
+}
+
+sfn_rc sfn_exec_resume(sfn_execution *x, int64_t now_ms, sfn_error *err)
+{
+    (void)now_ms;
+    sfn_rc rc = link_all(x, err);
+    return rc == SFN_OK ? resume_linked(x, err) : rc;
+}
+
+/* After linking: Map items, retry counters, ready stack and effects. */
+static sfn_rc resume_linked(sfn_execution *x, sfn_error *err)
+{
+    sfn_rc rc;
+    for (uint32_t i = 0; i < x->n_strands; i++) {
         sfn_strand *s = x->strands[i];
         if (!s)
             continue;
-        sfn_rc rc = link_strand(x, s, err);
-        if (rc == SFN_OK)
-            rc = restore_items(x, s, err);
+        rc = restore_items(x, s, err);
         if (rc != SFN_OK)
             return rc;
         if (s->phase != SFN_PH_DONE && !s->retry_counts &&
@@ -286,10 +377,12 @@ sfn_rc sfn_exec_resume(sfn_execution *x, int64_t now_ms, sfn_error *err)
             s->retry_counts = calloc(ST(s)->n_retriers,
                                      sizeof *s->retry_counts);
     }
-    /* LIFO ready stack: push high ids first so the lowest runs first */
-    for (uint32_t i = x->n_strands; i-- > 0;)
+    /* LIFO ready stack: push high ids first so the lowest runs first;
+     * during a final compensation only its steps come back */
+    for (uint32_t i = x->n_strands; i-- > 0 && !exec_comp_frozen(x);)
         if (x->strands[i])
             rearm(x, x->strands[i]);
+    exec_comp_rearm(x);
     return SFN_OK;
 }
 

@@ -140,6 +140,11 @@ static void ja_exit(sfn_execution *x, sfn_strand *s, exec_env *e,
     json_decref(assigned);
 }
 
+bool exec_error_matches(const char *err, const char **eq, size_t n)
+{
+    return error_matches(err, eq, n);
+}
+
 static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
                       const char *cause, int64_t now)
 {
@@ -148,6 +153,23 @@ static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
         const sfn_catcher *c = &st->catchers[i];
         if (!error_matches(error, c->errors, c->n_errors))
             continue;
+        if (c->compensate && exec_comp_catch(x, s, (int)i, error, cause, now))
+            return true;
+        exec_catch_resume(x, s, (int)i, error, cause, now);
+        return true;
+    }
+    return false;
+}
+
+void exec_catch_resume(sfn_execution *x, sfn_strand *s, int ci,
+                       const char *error, const char *cause, int64_t now)
+{
+    const sfn_state *st = ST(s);
+    if (s->phase == SFN_PH_COMPENSATING)
+        s->phase = SFN_PH_WORK;
+    {
+        size_t i = (size_t)ci;
+        const sfn_catcher *c = &st->catchers[i];
         json_t *eo = error_output(error, cause);
         sfn_error err;
         sfn_error_clear(&err);
@@ -167,7 +189,7 @@ static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
                             "out of memory", now);
             exec_env_done(&env);
             json_decref(eo);
-            return true;
+            return;
         }
         json_t *assigned = NULL;
         if (c->assign)
@@ -182,13 +204,11 @@ static bool try_catch(sfn_execution *x, sfn_strand *s, const char *error,
         if (!out) {
             json_decref(assigned);
             runtime_failure(x, s, &err, now);
-            return true;
+            return;
         }
         exec_exit_state(x, s, out, assigned, c->next, now);
         json_decref(assigned);
-        return true;
     }
-    return false;
 }
 
 /* An error raised by the state's work.  `failed` is the state's own
@@ -1076,6 +1096,8 @@ void exec_strand_abort(sfn_execution *x, sfn_strand *s, int64_t now)
         [SFN_ST_MAP] = SFN_EV_MapStateAborted,
     };
     const sfn_state *st = ST(s);
+    if (s->phase == SFN_PH_TASK)
+        exec_comp_task_failed(x, s, NULL); /* outcome unknown */
     exec_task_close_token(x, s, SFN_EXEC_TOKEN_DONE);
     if (s->phase != SFN_PH_ENTER && aborted[st->type])
         exec_emit(x, s, aborted[st->type], now, NULL);

@@ -128,7 +128,7 @@ static uint32_t count_invocation(sfn_execution *x, const char *state)
     json_t *v = json_object_get(x->invocations, state);
     uint32_t n = v ? (uint32_t)json_integer_value(v) : 0;
     json_object_set_new(x->invocations, state, json_integer(n + 1));
-    x->invocations_dirty = true;
+    x->state_dirty = true;
     return n;
 }
 
@@ -248,6 +248,7 @@ void exec_task_work(sfn_execution *x, sfn_strand *s, exec_env *e,
         fx->wake_ms = s->wake_ms;
         fx->invocation = count_invocation(x, st->name);
     }
+    exec_comp_task_started(x, s, params);
 }
 
 /* ---- outcomes --------------------------------------------------------- */
@@ -275,6 +276,7 @@ static json_t *error_details(const sfn_strand *s, bool ids, const char *error,
 static void task_failed(sfn_execution *x, sfn_strand *s, const char *error,
                         const char *cause, int64_t now)
 {
+    exec_comp_task_failed(x, s, error);
     switch (kind_of(s)) {
     case SFN_TASK_KIND_ACTIVITY:
         exec_emit(x, s, SFN_EV_ActivityFailed, now,
@@ -328,6 +330,7 @@ void exec_task_result(sfn_execution *x, sfn_strand *s, json_t *result,
         break;
     }
     end_task(x, s, SFN_EXEC_TOKEN_DONE);
+    exec_comp_task_succeeded(x, s, result);
     exec_finish_work(x, s, result, now);
 }
 
@@ -339,6 +342,7 @@ static void timed_out(sfn_execution *x, sfn_strand *s, const char *error,
                        : kind_of(s) == SFN_TASK_KIND_LAMBDA
                            ? SFN_EV_LambdaFunctionTimedOut
                            : SFN_EV_TaskTimedOut;
+    exec_comp_task_failed(x, s, error);
     exec_emit(x, s, t, now,
               error_details(s, t == SFN_EV_TaskTimedOut, error, NULL));
     end_task(x, s, SFN_EXEC_TOKEN_TIMED_OUT);

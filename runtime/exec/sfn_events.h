@@ -71,7 +71,13 @@
     XX(MapRunSucceeded, NULL)                                             \
     XX(MapRunFailed, "mapRunFailedEventDetails")                          \
     XX(MapRunAborted, NULL)                                               \
-    XX(MapRunRedriven, "mapRunRedrivenEventDetails")
+    XX(MapRunRedriven, "mapRunRedrivenEventDetails")                      \
+    /* stepd extension: compensation (docs/compensation.md) */            \
+    XX(CompensationStarted, "compensationStartedEventDetails")            \
+    XX(CompensationStepScheduled, "compensationStepScheduledEventDetails") \
+    XX(CompensationStepSucceeded, "compensationStepSucceededEventDetails") \
+    XX(CompensationStepFailed, "compensationStepFailedEventDetails")      \
+    XX(CompensationEnded, "compensationEndedEventDetails")
 
 typedef enum {
 #define SFN__EV_ENUM(name, member) SFN_EV_##name,

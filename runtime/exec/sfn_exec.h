@@ -41,7 +41,9 @@ typedef enum {
     SFN_PH_TIMER,    /* parked until wake_ms (Wait, retry back-off)         */
     SFN_PH_TASK,     /* task effect out, awaiting its result               */
     SFN_PH_CHILDREN, /* Parallel/Map awaiting its child strands            */
-    SFN_PH_DONE      /* finished: output or error set                      */
+    SFN_PH_DONE,     /* finished: output or error set                      */
+    SFN_PH_COMPENSATING /* a Catch with Compensate: its scope's steps are
+                           being undone; then the catcher's path           */
 } sfn_phase;
 
 /* Per-execution limits; defaults are AWS's (sfn_exec_limits_default). */
@@ -161,7 +163,13 @@ typedef struct sfn_execution {
     char *test_case;            /* mock test case, or NULL (owned)          */
     json_t *invocations;        /* {"state name": n}: Task invocations so
                                    far (mock response selection; owned)     */
-    bool invocations_dirty;     /* engine: persist `invocations`            */
+    bool state_dirty;           /* engine: persist sfn_exec_state_dump     */
+    struct sfn_comp *comp;      /* compensation records and runs (owned;
+                                   exec_comp.c), NULL when none yet        */
+    int comp_status;            /* SFN_COMP_STATUS_*                        */
+    bool stop_compensate;       /* StopExecution asked for compensation     */
+    uint32_t redrive_count;     /* $$.Execution.RedriveCount                */
+    int64_t redrive_ms;         /* time of the last redrive, 0 = none       */
     bool touched;               /* changed without an event (heartbeat):
                                    the engine writes its snapshots          */
     sfn_token_minter mint_token;
@@ -180,6 +188,29 @@ typedef struct sfn_execution {
     sfn_effect *effects;
     size_t n_effects, cap_effects;
 } sfn_execution;
+
+/* Compensation (stepd extension, docs/compensation.md).  Compensation
+ * steps are dispatched as tasks of pseudo strands numbered from
+ * SFN_COMP_STRAND_BASE; sfn_exec_task_done / sfn_exec_timer route them. */
+#define SFN_COMP_STRAND_BASE 0x40000000u
+enum {
+    SFN_COMP_STATUS_NONE = 0,
+    SFN_COMP_STATUS_RUNNING = 1,
+    SFN_COMP_STATUS_SUCCEEDED = 2,
+    SFN_COMP_STATUS_FAILED = 3,
+};
+const char *sfn_comp_status_name(int status); /* "NONE", "RUNNING", ... */
+/* Earliest timer of a running compensation (0 = none). */
+int64_t sfn_exec_comp_wake(const sfn_execution *x);
+/* Whether a compensation step's request is in flight. */
+bool sfn_exec_comp_inflight(const sfn_execution *x);
+
+/* Execution-level durable state (mock invocation counts, compensation
+ * records and runs) as JSON text (malloc'd), NULL when there is none; and
+ * its inverse, before sfn_exec_resume. */
+char *sfn_exec_state_dump(const sfn_execution *x);
+sfn_rc sfn_exec_state_load(sfn_execution *x, const char *text,
+                           sfn_error *err);
 
 /* Creates an execution (not yet started).  graph: new reference taken.
  * input: borrowed (copied by reference).  Returns NULL on ENOMEM. */
@@ -228,6 +259,10 @@ sfn_rc sfn_exec_timer(sfn_execution *x, uint32_t strand, int64_t now_ms);
 /* StopExecution: aborts every running state and ends ABORTED. */
 sfn_rc sfn_exec_stop(sfn_execution *x, const char *error, const char *cause,
                      int64_t now_ms);
+/* The same, first running the compensations of the completed steps when
+ * `compensate` (stepd extension). */
+sfn_rc sfn_exec_stop_ex(sfn_execution *x, const char *error,
+                        const char *cause, bool compensate, int64_t now_ms);
 
 /* Execution-level TimeoutSeconds elapsed. */
 sfn_rc sfn_exec_timeout(sfn_execution *x, int64_t now_ms);
@@ -242,6 +277,12 @@ char *sfn_exec_strand_dump(const sfn_strand *s);
 sfn_rc sfn_exec_strand_load(sfn_execution *x, uint32_t id, const char *text,
                             sfn_error *err);
 sfn_rc sfn_exec_resume(sfn_execution *x, int64_t now_ms, sfn_error *err);
+/* RedriveExecution, instead of sfn_exec_resume, on an execution restored
+ * from the snapshots of its end (FAILED, TIMED_OUT or ABORTED): every
+ * strand that did not succeed runs again from the state where it stopped,
+ * succeeded Parallel branches and Map iterations are kept, retry counters
+ * start again; ExecutionRedriven is emitted and the execution runs. */
+sfn_rc sfn_exec_redrive(sfn_execution *x, int64_t now_ms, sfn_error *err);
 /* Frees finished strands other than strand 0 (their output already went
  * to the parent) and clears their slots.  Calls `gone` for each freed strand
  * that had a snapshot row, so the engine can delete it. */

@@ -2,7 +2,8 @@
  * tests/asl/invalid/<rule>-<n>.json holds a definition (or definition_text)
  * and the exact diagnostics (code + location) it must produce; each
  * tests/asl/valid/<rule>-<n>.json must compile without errors.  Every rule
- * with a failing case must also have a passing one. */
+ * with a failing case must also have a passing one.  An optional "opts"
+ * object sets compile options: "express", "warnings", "strict_asl". */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,7 +70,8 @@ static json_t *compile_case(const char *dir, const char *name, sfn_diags *d,
     json_t *o = json_object_get(c, "opts");
     sfn_asl_opts opts = {
         .express = json_is_true(json_object_get(o, "express")),
-        .warnings = json_is_true(json_object_get(o, "warnings"))};
+        .warnings = json_is_true(json_object_get(o, "warnings")),
+        .strict_asl = json_is_true(json_object_get(o, "strict_asl"))};
     const char *text = json_string_value(json_object_get(c, "definition_text"));
     char *dumped = NULL;
     if (!text)

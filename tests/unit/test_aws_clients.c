@@ -5,9 +5,10 @@
  * from tests/aws/package-lock.json), each a create -> start -> wait ->
  * describe -> history -> list -> stop -> delete flow asserting outputs and
  * event types; tests/aws/cli_callback.sh and sdk_tasks.mjs drive task
- * callbacks and an activity worker.  A second server with a 1-second idle
- * connection timeout runs tests/aws/rest_tasks.sh (curl): long polls are
- * not cut by that timeout.  Ends with SIGTERM and expects a clean exit. */
+ * callbacks and an activity worker; tests/aws/rest_comp.sh (curl and the
+ * CLI) and sdk_comp.mjs drive compensation (docs/compensation.md).  A
+ * second server with a 1-second idle connection timeout runs
+ * tests/aws/rest_tasks.sh (curl): long polls are not cut by that timeout.  Ends with SIGTERM and expects a clean exit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -246,6 +247,21 @@ static void test_sdk_tasks(void **state)
                      0);
 }
 
+static void test_rest_comp(void **state)
+{
+    server *s = *state;
+    assert_int_equal(run("bash tests/aws/rest_comp.sh %s", s->endpoint), 0);
+}
+
+static void test_sdk_comp(void **state)
+{
+    server *s = *state;
+    need_sdk();
+    assert_int_equal(run("node --no-warnings tests/aws/sdk_comp.mjs %s",
+                         s->endpoint),
+                     0);
+}
+
 /* Its own server: the idle connection timeout is 1 s there, and a long
  * poll of 3 s must still be answered. */
 static void test_rest_long_poll(void **state)
@@ -266,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_sdk_flow),
         cmocka_unit_test(test_cli_callback),
         cmocka_unit_test(test_sdk_tasks),
+        cmocka_unit_test(test_rest_comp),
+        cmocka_unit_test(test_sdk_comp),
         cmocka_unit_test(test_rest_long_poll),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

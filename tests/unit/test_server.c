@@ -1,6 +1,7 @@
 /* test_server.c: `stepd serve` end to end: starts the real binary (env
  * STEPD) on a free loopback port and drives the REST dialect, the limits,
- * bearer auth, /metrics and graceful shutdown over HTTP with libcurl.
+ * bearer auth, /metrics, graceful shutdown, and the epoll pool's
+ * concurrent and suspended requests over HTTP with libcurl.
  * Waiting is always polling against a deadline. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -960,6 +961,260 @@ static void test_per_ip_connection_limit(void **state)
     remove_dir(&s);
 }
 
+/* ---- the epoll pool: concurrent and suspended requests ------------------ */
+
+/* One request of a batch run concurrently with curl's multi interface. */
+typedef struct {
+    CURL *h;
+    struct curl_slist *hl;
+    reply r;
+    char url[512];
+    char body[256];
+    bool done;
+} batch_req;
+
+static void batch_add(CURLM *m, batch_req *b, const server *s,
+                      const char *path, const char *body,
+                      const char *const *headers)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->url, sizeof b->url, "http://127.0.0.1:%d%s", s->port, path);
+    snprintf(b->body, sizeof b->body, "%s", body);
+    b->h = curl_easy_init();
+    assert_non_null(b->h);
+    b->hl = curl_slist_append(NULL, "Expect:");
+    for (int i = 0; headers[i]; i++)
+        b->hl = curl_slist_append(b->hl, headers[i]);
+    curl_easy_setopt(b->h, CURLOPT_URL, b->url);
+    curl_easy_setopt(b->h, CURLOPT_HTTPHEADER, b->hl);
+    curl_easy_setopt(b->h, CURLOPT_POSTFIELDS, b->body);
+    curl_easy_setopt(b->h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(b->h, CURLOPT_WRITEDATA, &b->r);
+    curl_easy_setopt(b->h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(b->h, CURLOPT_HEADERDATA, &b->r);
+    curl_easy_setopt(b->h, CURLOPT_TIMEOUT, 90L);
+    curl_easy_setopt(b->h, CURLOPT_PRIVATE, b);
+    curl_multi_add_handle(m, b->h);
+}
+
+/* Drives the batch until `until` requests finished (or all of them) or
+ * for_ms passed (0 = no limit); returns how many finished in this call. */
+static int batch_drive(CURLM *m, int until, int64_t for_ms)
+{
+    int finished = 0, running = 1;
+    int64_t end = now_ms() + for_ms;
+    while (running && finished < until && (!for_ms || now_ms() < end)) {
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            batch_req *b = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &b);
+            if (msg->data.result == CURLE_OK)
+                curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &b->r.status);
+            else
+                b->r.status = -1;
+            if (b->r.body)
+                b->r.json = json_loads(b->r.body, JSON_DECODE_ANY, NULL);
+            b->done = true;
+            finished++;
+        }
+        if (running && finished < until)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    return finished;
+}
+
+static int batch_run(CURLM *m, int until)
+{
+    return batch_drive(m, until, 0);
+}
+
+static void batch_free(CURLM *m, batch_req *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        curl_multi_remove_handle(m, b[i].h);
+        curl_easy_cleanup(b[i].h);
+        curl_slist_free_all(b[i].hl);
+        reply_free(&b[i].r);
+    }
+}
+
+static const char *const aws_start_h[] = {
+    "Content-Type: application/x-amz-json-1.0",
+    "X-Amz-Target: AWSStepFunctions.StartExecution", NULL};
+
+#define BURST 96
+#define BURST_DUPS 4
+
+/* Many StartExecutions at once over both dialects, on fewer connections
+ * than requests: each is answered with its own execution (names i), and
+ * a repeated name with the same input gets the same one (idempotent). */
+static void test_concurrent_starts_answered(void **state)
+{
+    (void)state;
+    /* still running when the repeats arrive, which makes them idempotent */
+    put_machine(&shared, "burst", wait_def);
+    const char *marn =
+        "arn:aws:states:us-east-1:123456789012:stateMachine:burst";
+    CURLM *m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 32L);
+    batch_req *b = calloc(BURST + BURST_DUPS, sizeof *b);
+    assert_non_null(b);
+    for (int i = 0; i < BURST + BURST_DUPS; i++) {
+        int k = i < BURST ? i : i - BURST; /* the duplicates repeat 0..3 */
+        char path[128], body[256];
+        if (k % 2 == 0) {
+            snprintf(body, sizeof body,
+                     "{\"stateMachineArn\":\"%s\",\"name\":\"b-%d\","
+                     "\"input\":\"{\\\"i\\\":%d}\"}",
+                     marn, k, k);
+            batch_add(m, &b[i], &shared, "/", body, aws_start_h);
+        } else {
+            snprintf(path, sizeof path,
+                     "/v1/state-machines/burst/executions?name=b-%d", k);
+            snprintf(body, sizeof body, "{\"i\":%d}", k);
+            batch_add(m, &b[i], &shared, path, body, json_ct);
+        }
+    }
+    assert_int_equal(batch_run(m, BURST + BURST_DUPS), BURST + BURST_DUPS);
+    for (int i = 0; i < BURST + BURST_DUPS; i++) {
+        int k = i < BURST ? i : i - BURST;
+        char want[256];
+        snprintf(want, sizeof want,
+                 "arn:aws:states:us-east-1:123456789012:execution:burst:b-%d",
+                 k);
+        if (b[i].r.status != (k % 2 ? 201 : 200))
+            fail_msg("request %d: %ld %s", i, b[i].r.status,
+                     b[i].r.body ? b[i].r.body : "");
+        assert_string_equal(jstr(b[i].r.json, "executionArn"), want);
+    }
+    batch_free(m, b, BURST + BURST_DUPS);
+    free(b);
+    curl_multi_cleanup(m);
+    reply r = http(&shared, "GET",
+                   "/v1/executions?stateMachine=burst&limit=1000", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "executions")),
+                     BURST);
+    reply_free(&r);
+}
+
+/* With a pool of one thread, a long poll waiting in the engine does not
+ * hold the thread: other requests are served meanwhile.  SIGTERM answers
+ * the poll at once (204) and the server exits 0. */
+static void test_long_poll_does_not_block_pool(void **state)
+{
+    (void)state;
+    server s;
+    const char *const extra[] = {"--threads", "1", NULL};
+    start_server(&s, extra, NULL);
+    reply r = http(&s, "POST", "/v1/activities", "{\"name\":\"q\"}");
+    if (r.status != 201)
+        fail_msg("POST /v1/activities: %ld %s", r.status, r.body);
+    reply_free(&r);
+    put_machine(&s, "quick", hello_def);
+    CURLM *m = curl_multi_init();
+    batch_req poll_req;
+    batch_add(m, &poll_req, &s, "/v1/activities/q/poll?wait=60", "",
+              json_ct);
+    /* sent and waiting in the engine, not answered */
+    assert_int_equal(batch_drive(m, 1, 500), 0);
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 3; i++) {
+        char *loc = start(&s, "quick", NULL, "{}");
+        free(loc);
+    }
+    assert_true(now_ms() - t0 < 5000);
+    assert_false(poll_req.done);
+    t0 = now_ms();
+    kill(s.pid, SIGTERM);
+    assert_int_equal(batch_run(m, 1), 1);
+    assert_int_equal(poll_req.r.status, 204);
+    assert_int_equal(stop_server(&s), 0);
+    assert_true(now_ms() - t0 < 10000);
+    batch_free(m, &poll_req, 1);
+    curl_multi_cleanup(m);
+    remove_dir(&s);
+}
+
+#define INFLIGHT 64
+
+/* SIGTERM while StartExecutions are in flight: every request is answered
+ * 200, refused before it was accepted, or answered 503; the server exits
+ * 0, and after a restart every acknowledged execution is there. */
+static void test_sigterm_with_starts_in_flight(void **state)
+{
+    (void)state;
+    server s;
+    start_server(&s, NULL, NULL);
+    put_machine(&s, "inflight", wait_def);
+    const char *marn =
+        "arn:aws:states:us-east-1:123456789012:stateMachine:inflight";
+    CURLM *m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 16L);
+    batch_req *b = calloc(INFLIGHT, sizeof *b);
+    assert_non_null(b);
+    for (int i = 0; i < INFLIGHT; i++) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"stateMachineArn\":\"%s\",\"name\":\"f-%d\"}", marn, i);
+        batch_add(m, &b[i], &s, "/", body, aws_start_h);
+    }
+    int finished = batch_run(m, 8);
+    kill(s.pid, SIGTERM);
+    finished += batch_run(m, INFLIGHT);
+    assert_int_equal(finished, INFLIGHT);
+    assert_int_equal(stop_server(&s), 0);
+    int acked = 0;
+    for (int i = 0; i < INFLIGHT; i++) {
+        long st = b[i].r.status;
+        if (st != 200 && st != -1 && st != 503)
+            fail_msg("request %d: %ld %s", i, st,
+                     b[i].r.body ? b[i].r.body : "");
+        acked += st == 200;
+    }
+    assert_true(acked >= 8);
+    s.port = free_port();
+    spawn(&s, NULL, NULL);
+    leftover_pid = s.pid;
+    wait_healthy(&s);
+    for (int i = 0; i < INFLIGHT; i++) {
+        if (b[i].r.status != 200)
+            continue;
+        char path[128];
+        snprintf(path, sizeof path, "/v1/executions/inflight:f-%d", i);
+        reply r = http(&s, "GET", path, NULL);
+        if (r.status != 200)
+            fail_msg("acknowledged %s: %ld", path, r.status);
+        reply_free(&r);
+    }
+    batch_free(m, b, INFLIGHT);
+    free(b);
+    curl_multi_cleanup(m);
+    assert_int_equal(stop_server(&s), 0);
+    remove_dir(&s);
+}
+
+/* threads = -1 keeps the former mode, a thread per connection. */
+static void test_thread_per_connection_mode(void **state)
+{
+    (void)state;
+    server s;
+    const char *const extra[] = {"--threads", "-1", NULL};
+    start_server(&s, extra, NULL);
+    put_machine(&s, "hello", hello_def);
+    char *loc = start(&s, "hello", "one", "{}");
+    json_t *x = wait_done(&s, loc);
+    assert_string_equal(jstr(x, "status"), "SUCCEEDED");
+    json_decref(x);
+    free(loc);
+    assert_int_equal(stop_server(&s), 0);
+    remove_dir(&s);
+}
+
 static void test_bad_config_exits_2(void **state)
 {
     (void)state;
@@ -1020,6 +1275,10 @@ int main(void)
         T(test_slow_client_dropped),
         T(test_per_ip_connection_limit),
         T(test_bad_config_exits_2),
+        T(test_concurrent_starts_answered),
+        T(test_long_poll_does_not_block_pool),
+        T(test_sigterm_with_starts_in_flight),
+        T(test_thread_per_connection_mode),
 #undef T
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -332,6 +332,7 @@ static void test_test_case_round_trip(void **state)
     sfn_exec_rec_free(&r);
     assert_int_equal(sfn_store_get_execution(s, "arn:e2", &r, &err), SFN_OK);
     assert_null(r.test_case);
+    assert_int_equal(r.comp_status, 0);
     sfn_exec_rec_free(&r);
     assert_int_equal(sfn_store_get_execution_by_id(s, 12345, &r, &err),
                      SFN_ENOTFOUND);
@@ -434,6 +435,12 @@ static void downgrade_to_v3(const char *path)
                                   "DROP TABLE activities;"
                                   "ALTER TABLE executions DROP COLUMN "
                                   "test_case;"
+                                  "ALTER TABLE executions DROP COLUMN "
+                                  "comp_status;"
+                                  "ALTER TABLE executions DROP COLUMN "
+                                  "redrive_count;"
+                                  "ALTER TABLE executions DROP COLUMN "
+                                  "redrive_ms;"
                                   "INSERT INTO executions(arn, machine, "
                                   "revision, name, status, input, start_ms,"
                                   " next_event) VALUES ('arn:old', 'm', 1, "
