@@ -23,7 +23,8 @@
 #include "sfn_store.h"
 #include "sfn_tasks.h"
 
-#define T0 1700000000000LL
+#include "engine_fixture.h"
+
 
 /* A step: echo; its undo: a mocked service ("Undo<name>" responses). */
 #define STEP(name, next)                                                   \
@@ -56,117 +57,6 @@ static const char mocks[] =
     "\"Flaky\":{\"0-1\":{\"Throw\":{\"Error\":\"Busy\",\"Cause\":\"later\"}},"
     "\"2-99\":{\"Return\":{\"undone\":true}}},"
     "\"Broken\":{\"0-99\":{\"Throw\":{\"Error\":\"Gone\"}}}}}";
-
-typedef struct fx {
-    char path[64], mock_path[64];
-    sfn_store *store;
-    sfn_clock *clock;
-    sfn_tasks *tasks;
-    sfn_engine *e;
-    sfn_graph *g;
-} fx;
-
-static sfn_graph *compile(const char *text)
-{
-    sfn_diags d;
-    sfn_diags_init(&d);
-    sfn_graph *g = NULL;
-    sfn_rc rc = sfn_asl_compile_text(text, strlen(text), NULL, &d, &g);
-    if (rc != SFN_OK)
-        for (size_t i = 0; i < d.count; i++)
-            fprintf(stderr, "%s: %s\n", d.items[i].location,
-                    d.items[i].message);
-    assert_int_equal(rc, SFN_OK);
-    sfn_diags_free(&d);
-    return g;
-}
-
-static sfn_graph *loader(void *ud, const char *machine, int64_t rev,
-                         sfn_error *err)
-{
-    (void)machine;
-    (void)rev;
-    (void)err;
-    return sfn_graph_ref(((fx *)ud)->g);
-}
-
-static void open_engine(fx *f)
-{
-    sfn_error err;
-    assert_int_equal(sfn_store_open(f->path, NULL, &f->store, &err), SFN_OK);
-    sfn_engine_opts o = {.store = f->store, .clock = f->clock,
-                         .simulated_time = true, .load_graph = loader,
-                         .load_ud = f, .tasks = f->tasks};
-    f->e = sfn_engine_new(&o, &err);
-    assert_non_null(f->e);
-}
-
-static void close_engine(fx *f)
-{
-    sfn_engine_free(f->e);
-    sfn_store_close(f->store);
-    f->e = NULL;
-    f->store = NULL;
-}
-
-static fx *fx_new(const char *def)
-{
-    fx *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/stepd-comp-%d.db", getpid());
-    snprintf(f->mock_path, sizeof f->mock_path, "/tmp/stepd-comp-%d.json",
-             getpid());
-    unlink(f->path);
-    FILE *m = fopen(f->mock_path, "w");
-    assert_non_null(m);
-    fputs(mocks, m);
-    fclose(m);
-    sfn_tasks_config tc = {.mock_file = f->mock_path, .region = "us-east-1"};
-    sfn_error err;
-    f->tasks = sfn_tasks_new(&tc, &err);
-    assert_non_null(f->tasks);
-    f->clock = sfn_clock_fake_new(T0);
-    f->g = compile(def);
-    open_engine(f);
-    return f;
-}
-
-static void fx_free(fx *f)
-{
-    close_engine(f);
-    sfn_tasks_free(f->tasks);
-    sfn_graph_unref(f->g);
-    sfn_clock_free(f->clock);
-    char side[80];
-    unlink(f->path);
-    unlink(f->mock_path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
-    free(f);
-}
-
-static char *start(fx *f, const char *test_case, const char *input)
-{
-    json_error_t je;
-    json_t *in = json_loads(input, 0, &je);
-    char *arn = NULL;
-    sfn_error err;
-    assert_int_equal(sfn_engine_start_case(f->e, "m", 1, f->g, NULL, in,
-                                           test_case, &arn, &err),
-                     SFN_OK);
-    json_decref(in);
-    return arn;
-}
-
-static sfn_exec_rec get(fx *f, const char *arn)
-{
-    sfn_exec_rec r = {0};
-    sfn_error err;
-    assert_int_equal(sfn_store_get_execution(f->store, arn, &r, &err),
-                     SFN_OK);
-    return r;
-}
 
 /* The history as "Type" or "Type:state" for compensation events. */
 typedef struct hist {
@@ -203,11 +93,11 @@ static int on_event(const sfn_store_event *ev, void *ud)
     return 0;
 }
 
-static void history(fx *f, const char *arn, hist *h)
+static void history(efx *f, const char *arn, hist *h)
 {
     memset(h->text, 0, sizeof h->text);
     h->scheduled_inputs = json_array();
-    sfn_exec_rec r = get(f, arn);
+    sfn_exec_rec r = efx_get(f, arn);
     sfn_error err;
     assert_int_equal(sfn_store_get_history(f->store, r.id, 0, 0, false,
                                            on_event, h, &err),
@@ -215,21 +105,15 @@ static void history(fx *f, const char *arn, hist *h)
     sfn_exec_rec_free(&r);
 }
 
-static void run_idle(fx *f)
-{
-    sfn_error err;
-    assert_int_equal(sfn_engine_run_until_idle(f->e, &err), SFN_OK);
-}
-
 /* ---- tests ------------------------------------------------------------- */
 
 static void test_reverse_order_and_input(void **state)
 {
     (void)state;
-    fx *f = fx_new(seq_def);
-    char *arn = start(f, "ok", "{\"n\":7}");
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+    efx *f = efx_new(seq_def, mocks, "comp");
+    char *arn = efx_start(f, "ok", "{\"n\":7}");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_string_equal(r.error, "Shipping.Failed");
     assert_string_equal(r.cause, "no truck");
@@ -254,17 +138,17 @@ static void test_reverse_order_and_input(void **state)
     assert_string_equal(json_string_value(json_object_get(res, "step")), "B");
     json_decref(h.scheduled_inputs);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_retry_then_success_and_exhausted(void **state)
 {
     (void)state;
-    fx *f = fx_new(seq_def);
-    char *flaky = start(f, "flaky", "{\"n\":1}");
-    char *broken = start(f, "broken", "{\"n\":2}");
-    run_idle(f);
-    sfn_exec_rec r = get(f, flaky);
+    efx *f = efx_new(seq_def, mocks, "comp");
+    char *flaky = efx_start(f, "flaky", "{\"n\":1}");
+    char *broken = efx_start(f, "broken", "{\"n\":2}");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, flaky);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_int_equal(r.comp_status, SFN_COMP_STATUS_SUCCEEDED);
     sfn_exec_rec_free(&r);
@@ -280,7 +164,7 @@ static void test_retry_then_success_and_exhausted(void **state)
     json_decref(h.scheduled_inputs);
 
     /* never succeeds: gives up after RetryForSeconds; A still runs */
-    r = get(f, broken);
+    r = efx_get(f, broken);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_string_equal(r.error, "Shipping.Failed");
     assert_int_equal(r.comp_status, SFN_COMP_STATUS_FAILED);
@@ -292,20 +176,20 @@ static void test_retry_then_success_and_exhausted(void **state)
     json_decref(h.scheduled_inputs);
     free(flaky);
     free(broken);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_own_retry_exhausted(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"A\",\"States\":{" STEP("A", "B") ","
         "\"B\":{\"Type\":\"Task\",\"Resource\":\"arn:stepd:task:echo\","
         "\"Compensation\":{\"Resource\":\"arn:aws:states:::lambda:invoke\","
         "\"Retry\":[{\"ErrorEquals\":[\"Gone\"],\"MaxAttempts\":2,"
-        "\"IntervalSeconds\":1}]},\"Next\":\"Boom\"}," FAIL_STATE "}}");
-    char *arn = start(f, "broken", "{\"n\":0}");
-    run_idle(f);
+        "\"IntervalSeconds\":1}]},\"Next\":\"Boom\"}," FAIL_STATE "}}", mocks, "comp");
+    char *arn = efx_start(f, "broken", "{\"n\":0}");
+    efx_run_idle(f);
     hist h;
     history(f, arn, &h);
     assert_string_equal(h.text,
@@ -316,17 +200,17 @@ static void test_own_retry_exhausted(void **state)
                         "StepScheduled:A,StepSucceeded:A,"
                         "CompensationEnded,ExecutionFailed");
     json_decref(h.scheduled_inputs);
-    sfn_exec_rec r = get(f, arn);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.comp_status, SFN_COMP_STATUS_FAILED);
     sfn_exec_rec_free(&r);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_parallel_and_map(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"A\",\"States\":{" STEP("A", "P") ","
         "\"P\":{\"Type\":\"Parallel\",\"ResultPath\":null,\"Branches\":["
         "{\"StartAt\":\"P1\",\"States\":{" STEP("P1", "W1") ","
@@ -339,9 +223,9 @@ static void test_parallel_and_map(void **state)
         "\"States\":{\"I\":{\"Type\":\"Task\",\"Resource\":"
         "\"arn:stepd:task:echo\",\"Compensation\":{\"Resource\":"
         "\"arn:aws:states:::lambda:invoke\",\"Parameters\":{\"item.$\":"
-        "\"$.input\"}},\"End\":true}}},\"Next\":\"Boom\"}," FAIL_STATE "}}");
-    char *arn = start(f, "ok", "{\"n\":1,\"items\":[10,20]}");
-    run_idle(f);
+        "\"$.input\"}},\"End\":true}}},\"Next\":\"Boom\"}," FAIL_STATE "}}", mocks, "comp");
+    char *arn = efx_start(f, "ok", "{\"n\":1,\"items\":[10,20]}");
+    efx_run_idle(f);
     hist h;
     history(f, arn, &h);
     /* completion order: A, P1, P2 (after its Wait), I[10], I[20] */
@@ -361,22 +245,22 @@ static void test_parallel_and_map(void **state)
                      10);
     json_decref(h.scheduled_inputs);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_catch_compensates_and_continues(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"A\",\"States\":{" STEP("A", "B") ","
         "\"B\":{\"Type\":\"Task\",\"Resource\":\"arn:stepd:task:fail\","
         "\"Parameters\":{\"Error\":\"Nope\"},\"Catch\":[{\"ErrorEquals\":"
         "[\"States.ALL\"],\"Compensate\":true,\"ResultPath\":\"$.err\","
         "\"Next\":\"Fallback\"}],\"End\":true},"
-        "\"Fallback\":{\"Type\":\"Pass\",\"End\":true}}}");
-    char *arn = start(f, "ok", "{\"n\":3}");
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+        "\"Fallback\":{\"Type\":\"Pass\",\"End\":true}}}", mocks, "comp");
+    char *arn = efx_start(f, "ok", "{\"n\":3}");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
     assert_int_equal(r.comp_status, SFN_COMP_STATUS_SUCCEEDED);
     assert_non_null(strstr(r.output, "\"Error\":\"Nope\""));
@@ -389,20 +273,20 @@ static void test_catch_compensates_and_continues(void **state)
                         "ExecutionSucceeded");
     json_decref(h.scheduled_inputs);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_point_of_no_return(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"A\",\"States\":{" STEP("A", "B") ","
         "\"B\":{\"Type\":\"Task\",\"Resource\":\"arn:stepd:task:echo\","
         "\"PointOfNoReturn\":true,\"Compensation\":{\"Resource\":"
         "\"arn:aws:states:::lambda:invoke\"},\"Next\":\"C\"},"
-        STEP("C", "Boom") "," FAIL_STATE "}}");
-    char *arn = start(f, "ok", "{\"n\":4}");
-    run_idle(f);
+        STEP("C", "Boom") "," FAIL_STATE "}}", mocks, "comp");
+    char *arn = efx_start(f, "ok", "{\"n\":4}");
+    efx_run_idle(f);
     hist h;
     history(f, arn, &h);
     assert_string_equal(h.text, "CompensationStarted,StepScheduled:C,"
@@ -410,7 +294,7 @@ static void test_point_of_no_return(void **state)
                                 "ExecutionFailed");
     json_decref(h.scheduled_inputs);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_unknown_outcome_opt_in(void **state)
@@ -425,9 +309,9 @@ static void test_unknown_outcome_opt_in(void **state)
     char text[2048];
     for (int opt = 0; opt < 2; opt++) {
         snprintf(text, sizeof text, def, opt ? "true" : "false");
-        fx *f = fx_new(text);
-        char *arn = start(f, "ok", "{\"n\":5}");
-        run_idle(f);
+        efx *f = efx_new(text, mocks, "comp");
+        char *arn = efx_start(f, "ok", "{\"n\":5}");
+        efx_run_idle(f);
         hist h;
         history(f, arn, &h);
         assert_string_equal(h.text,
@@ -447,7 +331,7 @@ static void test_unknown_outcome_opt_in(void **state)
                                          "res"));
         json_decref(h.scheduled_inputs);
         free(arn);
-        fx_free(f);
+        efx_free(f);
     }
 }
 
@@ -458,26 +342,26 @@ static void test_stop_with_and_without(void **state)
         "{\"StartAt\":\"A\",\"States\":{" STEP("A", "W") ","
         "\"W\":{\"Type\":\"Wait\",\"Seconds\":600,\"End\":true}}}";
     for (int comp = 0; comp < 2; comp++) {
-        fx *f = fx_new(def);
-        char *arn = start(f, "ok", "{\"n\":6}");
+        efx *f = efx_new(def, mocks, "comp");
+        char *arn = efx_start(f, "ok", "{\"n\":6}");
         sfn_error err;
         int64_t made = 0;
         /* run until the Wait: A has completed */
         for (int i = 0; i < 2; i++)
             if (sfn_engine_poll(f->e, 0, &made, &err) != SFN_OK)
                 fail_msg("poll: %s", err.cause);
-        sfn_exec_rec r = get(f, arn);
+        sfn_exec_rec r = efx_get(f, arn);
         assert_int_equal(r.status, SFN_EXEC_RUNNING);
         sfn_exec_rec_free(&r);
         /* the stop call needs the engine thread; drive it directly */
-        close_engine(f);
-        open_engine(f);
+        efx_close(f);
+        efx_open(f);
         sfn_engine_recover(f->e, NULL, &err);
         assert_int_equal(sfn_engine_stop(f->e, arn, NULL, NULL, comp != 0,
                                          &err),
                          SFN_OK);
-        run_idle(f);
-        r = get(f, arn);
+        efx_run_idle(f);
+        r = efx_get(f, arn);
         assert_int_equal(r.status, SFN_EXEC_ABORTED);
         assert_int_equal(r.comp_status, comp ? SFN_COMP_STATUS_SUCCEEDED
                                              : SFN_COMP_STATUS_NONE);
@@ -491,15 +375,15 @@ static void test_stop_with_and_without(void **state)
                                  : ",ExecutionAborted");
         json_decref(h.scheduled_inputs);
         free(arn);
-        fx_free(f);
+        efx_free(f);
     }
 }
 
 static void test_restart_mid_compensation(void **state)
 {
     (void)state;
-    fx *f = fx_new(seq_def);
-    char *arn = start(f, "flaky", "{\"n\":8}");
+    efx *f = efx_new(seq_def, mocks, "comp");
+    char *arn = efx_start(f, "flaky", "{\"n\":8}");
     sfn_error err;
     /* rounds until B's undo has failed once and waits in back-off */
     hist h;
@@ -511,13 +395,13 @@ static void test_restart_mid_compensation(void **state)
         if (there)
             break;
     }
-    close_engine(f); /* as a crash after the commit */
-    open_engine(f);
+    efx_close(f); /* as a crash after the commit */
+    efx_open(f);
     size_t resumed = 0;
     assert_int_equal(sfn_engine_recover(f->e, &resumed, &err), SFN_OK);
     assert_int_equal(resumed, 1);
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_int_equal(r.comp_status, SFN_COMP_STATUS_SUCCEEDED);
     sfn_exec_rec_free(&r);
@@ -532,7 +416,7 @@ static void test_restart_mid_compensation(void **state)
                         "CompensationEnded,ExecutionFailed");
     json_decref(h.scheduled_inputs);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 int main(void)

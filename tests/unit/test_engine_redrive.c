@@ -21,7 +21,8 @@
 #include "sfn_store.h"
 #include "sfn_tasks.h"
 
-#define T0 1700000000000LL
+#include "engine_fixture.h"
+
 #define LAMBDA "arn:aws:states:::lambda:invoke"
 
 static const char mocks[] =
@@ -34,110 +35,6 @@ static const char mocks[] =
     "\"SecondFails\":{\"0\":{\"Return\":\"r0\"},\"1\":{\"Throw\":{\"Error\":"
     "\"Flaky\"}},\"2-99\":{\"Return\":\"rN\"}},"
     "\"Fine\":{\"0-99\":{\"Return\":{}}}}}";
-
-typedef struct fx {
-    char path[64], mock_path[64];
-    sfn_store *store;
-    sfn_clock *clock;
-    sfn_tasks *tasks;
-    sfn_engine *e;
-    sfn_graph *g;
-} fx;
-
-static sfn_graph *loader(void *ud, const char *machine, int64_t rev,
-                         sfn_error *err)
-{
-    (void)machine;
-    (void)rev;
-    (void)err;
-    return sfn_graph_ref(((fx *)ud)->g);
-}
-
-static void open_engine(fx *f)
-{
-    sfn_error err;
-    assert_int_equal(sfn_store_open(f->path, NULL, &f->store, &err), SFN_OK);
-    sfn_engine_opts o = {.store = f->store, .clock = f->clock,
-                         .simulated_time = true, .load_graph = loader,
-                         .load_ud = f, .tasks = f->tasks};
-    f->e = sfn_engine_new(&o, &err);
-    assert_non_null(f->e);
-}
-
-static void close_engine(fx *f)
-{
-    sfn_engine_free(f->e);
-    sfn_store_close(f->store);
-}
-
-static fx *fx_new(const char *def)
-{
-    fx *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/stepd-redrive-%d.db", getpid());
-    snprintf(f->mock_path, sizeof f->mock_path,
-             "/tmp/stepd-redrive-%d.json", getpid());
-    unlink(f->path);
-    FILE *m = fopen(f->mock_path, "w");
-    assert_non_null(m);
-    fputs(mocks, m);
-    fclose(m);
-    sfn_tasks_config tc = {.mock_file = f->mock_path, .region = "us-east-1"};
-    sfn_error err;
-    f->tasks = sfn_tasks_new(&tc, &err);
-    assert_non_null(f->tasks);
-    f->clock = sfn_clock_fake_new(T0);
-    sfn_diags d;
-    sfn_diags_init(&d);
-    assert_int_equal(sfn_asl_compile_text(def, strlen(def), NULL, &d, &f->g),
-                     SFN_OK);
-    sfn_diags_free(&d);
-    open_engine(f);
-    return f;
-}
-
-static void fx_free(fx *f)
-{
-    close_engine(f);
-    sfn_tasks_free(f->tasks);
-    sfn_graph_unref(f->g);
-    sfn_clock_free(f->clock);
-    char side[80];
-    unlink(f->path);
-    unlink(f->mock_path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
-    free(f);
-}
-
-static char *start(fx *f, const char *input)
-{
-    json_error_t je;
-    json_t *in = json_loads(input, 0, &je);
-    char *arn = NULL;
-    sfn_error err;
-    assert_int_equal(sfn_engine_start_case(f->e, "m", 1, f->g, NULL, in, "t",
-                                           &arn, &err),
-                     SFN_OK);
-    json_decref(in);
-    return arn;
-}
-
-static void run_idle(fx *f)
-{
-    sfn_error err;
-    assert_int_equal(sfn_engine_run_until_idle(f->e, &err), SFN_OK);
-}
-
-static sfn_exec_rec get(fx *f, const char *arn)
-{
-    sfn_exec_rec r = {0};
-    sfn_error err;
-    assert_int_equal(sfn_store_get_execution(f->store, arn, &r, &err),
-                     SFN_OK);
-    return r;
-}
 
 typedef struct counts {
     int scheduled, redriven, failed_exec, entered;
@@ -157,10 +54,10 @@ static int count_event(const sfn_store_event *ev, void *ud)
     return 0;
 }
 
-static counts history(fx *f, const char *arn)
+static counts history(efx *f, const char *arn)
 {
     counts c = {0};
-    sfn_exec_rec r = get(f, arn);
+    sfn_exec_rec r = efx_get(f, arn);
     sfn_error err;
     assert_int_equal(sfn_store_get_history(f->store, r.id, 0, 0, false,
                                            count_event, &c, &err),
@@ -173,31 +70,31 @@ static counts history(fx *f, const char *arn)
 static void test_sequence(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"A\",\"States\":{"
         "\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:stepd:task:echo\","
         "\"ResultPath\":\"$.a\",\"Next\":\"B\"},"
         "\"B\":{\"Type\":\"Task\",\"Resource\":\"" LAMBDA "\","
         "\"ResultPath\":\"$.b\",\"Next\":\"C\"},"
         "\"C\":{\"Type\":\"Pass\",\"Parameters\":{\"b.$\":\"$.b\","
-        "\"redrives.$\":\"$$.Execution.RedriveCount\"},\"End\":true}}}");
-    char *arn = start(f, "{\"x\":1}");
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+        "\"redrives.$\":\"$$.Execution.RedriveCount\"},\"End\":true}}}", mocks, "redrive");
+    char *arn = efx_start(f, "t", "{\"x\":1}");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_string_equal(r.error, "Flaky");
     sfn_exec_rec_free(&r);
     /* across a restart: the end's state is in the store */
-    close_engine(f);
-    open_engine(f);
+    efx_close(f);
+    efx_open(f);
     sfn_error err;
     assert_int_equal(sfn_engine_redrive(f->e, arn, &err), SFN_OK);
-    run_idle(f);
-    r = get(f, arn);
+    efx_run_idle(f);
+    r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
     assert_string_equal(r.output, "{\"b\":{\"ok\":true},\"redrives\":1}");
     assert_int_equal(r.redrive_count, 1);
-    assert_true(r.redrive_ms >= T0);
+    assert_true(r.redrive_ms >= EFX_T0);
     assert_null(r.error);
     sfn_exec_rec_free(&r);
     counts c = history(f, arn);
@@ -211,13 +108,13 @@ static void test_sequence(void **state)
     assert_int_not_equal(sfn_engine_redrive(f->e, "arn:nope", &err), SFN_OK);
     assert_string_equal(err.name, "ExecutionDoesNotExist");
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_parallel_keeps_the_succeeded_branch(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\","
         "\"Branches\":["
         "{\"StartAt\":\"P1\",\"States\":{\"P1\":{\"Type\":\"Task\","
@@ -225,62 +122,62 @@ static void test_parallel_keeps_the_succeeded_branch(void **state)
         "\"End\":true}}},"
         "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
         "\"Seconds\":1,\"Next\":\"P2\"},\"P2\":{\"Type\":\"Task\","
-        "\"Resource\":\"" LAMBDA "\",\"End\":true}}}],\"End\":true}}}");
-    char *arn = start(f, "{}");
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+        "\"Resource\":\"" LAMBDA "\",\"End\":true}}}],\"End\":true}}}", mocks, "redrive");
+    char *arn = efx_start(f, "t", "{}");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     sfn_exec_rec_free(&r);
     sfn_error err;
     assert_int_equal(sfn_engine_redrive(f->e, arn, &err), SFN_OK);
-    run_idle(f);
-    r = get(f, arn);
+    efx_run_idle(f);
+    r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
     assert_string_equal(r.output, "[{\"one\":1},{\"ok\":true}]");
     sfn_exec_rec_free(&r);
     counts c = history(f, arn);
     assert_int_equal(c.scheduled, 3); /* P1 once, P2 twice */
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_map_keeps_the_succeeded_iterations(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\","
         "\"MaxConcurrency\":1,\"ItemProcessor\":{\"StartAt\":\"I\","
         "\"States\":{\"I\":{\"Type\":\"Task\",\"Resource\":\"" LAMBDA "\","
-        "\"End\":true}}},\"End\":true}}}");
-    char *arn = start(f, "[1,2,3]");
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+        "\"End\":true}}},\"End\":true}}}", mocks, "redrive");
+    char *arn = efx_start(f, "t", "[1,2,3]");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     sfn_exec_rec_free(&r);
     sfn_error err;
     assert_int_equal(sfn_engine_redrive(f->e, arn, &err), SFN_OK);
-    run_idle(f);
-    r = get(f, arn);
+    efx_run_idle(f);
+    r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
     assert_string_equal(r.output, "[\"r0\",\"rN\",\"rN\"]");
     sfn_exec_rec_free(&r);
     counts c = history(f, arn);
     assert_int_equal(c.scheduled, 4); /* item 0 once, item 1 twice, item 2 */
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_refused_after_compensation(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"StartAt\":\"A\",\"States\":{"
         "\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:stepd:task:echo\","
         "\"Compensation\":{\"Resource\":\"" LAMBDA "\"},\"Next\":\"B\"},"
-        "\"B\":{\"Type\":\"Task\",\"Resource\":\"" LAMBDA "\",\"End\":true}}}");
-    char *arn = start(f, "{}");
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+        "\"B\":{\"Type\":\"Task\",\"Resource\":\"" LAMBDA "\",\"End\":true}}}", mocks, "redrive");
+    char *arn = efx_start(f, "t", "{}");
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_int_equal(r.comp_status, SFN_COMP_STATUS_SUCCEEDED);
     sfn_exec_rec_free(&r);
@@ -289,29 +186,29 @@ static void test_refused_after_compensation(void **state)
     assert_string_equal(err.name, "ExecutionNotRedrivable");
     assert_non_null(strstr(err.cause, "compensation"));
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_allowed_after_compensation(void **state)
 {
     (void)state;
-    fx *f = fx_new(
+    efx *f = efx_new(
         "{\"CompensationPolicy\":{\"AllowRedriveAfterCompensation\":true},"
         "\"StartAt\":\"A\",\"States\":{"
         "\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:stepd:task:echo\","
         "\"Compensation\":{\"Resource\":\"" LAMBDA "\"},\"Next\":\"B\"},"
-        "\"B\":{\"Type\":\"Task\",\"Resource\":\"" LAMBDA "\",\"End\":true}}}");
-    char *arn = start(f, "{}");
-    run_idle(f);
+        "\"B\":{\"Type\":\"Task\",\"Resource\":\"" LAMBDA "\",\"End\":true}}}", mocks, "redrive");
+    char *arn = efx_start(f, "t", "{}");
+    efx_run_idle(f);
     sfn_error err;
     assert_int_equal(sfn_engine_redrive(f->e, arn, &err), SFN_OK);
-    run_idle(f);
-    sfn_exec_rec r = get(f, arn);
+    efx_run_idle(f);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
     assert_int_equal(r.redrive_count, 1);
     sfn_exec_rec_free(&r);
     free(arn);
-    fx_free(f);
+    efx_free(f);
 }
 
 int main(void)
