@@ -385,7 +385,8 @@ int sfn_cli_run(int argc, char **argv)
         made_tmp = true;
     }
     sfn_error err;
-    sfn_store_opts so = {.sync = a.sync};
+    /* an engine: refused while a stepd serve runs on the same database */
+    sfn_store_opts so = {.sync = a.sync, .engine = true};
     if (sfn_store_open(db, &so, &store, &err) != SFN_OK) {
         fprintf(stderr, "stepd run: %s\n", err.cause);
         goto out;

@@ -87,4 +87,6 @@ void sfn_cli_remove_db(const char *path)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+    snprintf(side, sizeof side, "%s.lock", path);
+    unlink(side);
 }

@@ -259,8 +259,9 @@ static sfn_rc service_init(sfn_service *svc, const sfn_service_opts *o,
     if (!svc->db_path || !svc->cache)
         return sfn_error_set(err, SFN_ENOMEM, "InternalFailure", -1,
                              "out of memory");
-    sfn_rc rc = sfn_store_open(svc->db_path, &svc->store_opts,
-                               &svc->engine_store, err);
+    sfn_store_opts eso = svc->store_opts;
+    eso.engine = true; /* a second stepd on this database is refused */
+    sfn_rc rc = sfn_store_open(svc->db_path, &eso, &svc->engine_store, err);
     if (rc != SFN_OK)
         return rc;
     int64_t open = 0;

@@ -22,6 +22,12 @@ typedef enum { SFN_SYNC_NORMAL = 0, SFN_SYNC_FULL = 1 } sfn_sync_mode;
 typedef struct sfn_store_opts {
     sfn_sync_mode sync;  /* SQLite synchronous=NORMAL (default) or FULL */
     bool read_only;
+    bool engine;         /* the connection of an engine: only one engine
+                            may run on a database at a time.  An exclusive
+                            lock on "<path>.lock" (flock, released when the
+                            store closes or the process dies) enforces it;
+                            a second one is refused with SFN_EBUSY naming
+                            the holder's pid */
 } sfn_store_opts;
 
 /* Opens (creating if needed) the database at `path` and migrates its schema

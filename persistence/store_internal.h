@@ -25,6 +25,7 @@ enum {
 };
 
 struct sfn_store {
+    int lock_fd;        /* engine lock file, -1 when none */
     sqlite3 *db;
     sqlite3_stmt *stmt[SFN__STMT_COUNT];
 };

@@ -2,6 +2,10 @@
  * schema versioned by PRAGMA user_version with forward migrations, cached
  * prepared statements.  The application_id marks a file as ours so a
  * foreign database is refused instead of written to. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include "sfn_store.h"
 
 #include <sqlite3.h>
@@ -199,6 +203,40 @@ static sfn_rc migrate(sfn_store *s, sfn_error *err)
     return SFN_OK;
 }
 
+/* One engine per database: an exclusive flock on "<path>.lock" held for
+ * the connection's life (the kernel drops it when the process dies, so a
+ * SIGKILL never leaves a stale lock).  The holder writes its pid there. */
+static sfn_rc lock_engine(sfn_store *s, const char *path, sfn_error *err)
+{
+    char lp[4096];
+    if (snprintf(lp, sizeof lp, "%s.lock", path) >= (int)sizeof lp)
+        return sfn_error_set(err, SFN_EINVAL, NULL, -1,
+                             "database path too long: '%s'", path);
+    s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0)
+        return sfn_error_set(err, SFN_EIO, NULL, -1,
+                             "cannot open the lock file '%s': %s", lp,
+                             strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        return sfn_error_set(err, SFN_EBUSY, NULL, -1,
+                             "database '%s' is in use by another stepd "
+                             "(pid %s): only one engine may run on a "
+                             "database; stop it or use another --db",
+                             path, pid[0] ? pid : "unknown");
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n)
+        return sfn_error_set(err, SFN_EIO, NULL, -1,
+                             "cannot write the lock file '%s': %s", lp,
+                             strerror(errno));
+    return SFN_OK;
+}
+
 sfn_rc sfn_store_open(const char *path, const sfn_store_opts *opts,
                       sfn_store **out, sfn_error *err)
 {
@@ -208,6 +246,12 @@ sfn_rc sfn_store_open(const char *path, const sfn_store_opts *opts,
     sfn_store *s = calloc(1, sizeof *s);
     if (!s)
         return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+    s->lock_fd = -1;
+    sfn_rc lrc = opts->engine ? lock_engine(s, path, err) : SFN_OK;
+    if (lrc != SFN_OK) {
+        sfn_store_close(s);
+        return lrc;
+    }
     int flags = opts->read_only ? SQLITE_OPEN_READONLY
                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     sfn_rc rc = SFN_OK;
@@ -252,6 +296,8 @@ void sfn_store_close(sfn_store *s)
     for (int i = 0; i < SFN__STMT_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close_v2(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the engine lock */
     free(s);
 }
 

@@ -16,7 +16,8 @@
     XX(ELIMIT, -6, "limit exceeded")                                     \
     XX(EIO, -7, "input/output error")                                    \
     XX(ERUNTIME, -8, "runtime error")                                    \
-    XX(EUNSUPPORTED, -9, "not supported")
+    XX(EUNSUPPORTED, -9, "not supported")                                \
+    XX(EBUSY, -10, "in use")
 
 typedef enum {
 #define SFN__RC_ENUM(name, val, str) SFN_##name = (val),

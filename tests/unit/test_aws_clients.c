@@ -8,7 +8,8 @@
  * callbacks and an activity worker; tests/aws/rest_comp.sh (curl and the
  * CLI) and sdk_comp.mjs drive compensation (docs/compensation.md).  A
  * second server with a 1-second idle connection timeout runs
- * tests/aws/rest_tasks.sh (curl): long polls are not cut by that timeout.  Ends with SIGTERM and expects a clean exit. */
+ * tests/aws/rest_tasks.sh (curl): long polls are not cut by that timeout.
+ * Ends with SIGTERM and expects a clean exit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -483,6 +483,36 @@ static void test_migration_from_v3_keeps_data(void **state)
     rm_db(path);
 }
 
+static void test_one_engine_per_database(void **state)
+{
+    (void)state;
+    char *path;
+    sfn_store *a = open_new(&path);
+    sfn_store_close(a);
+    sfn_error err;
+    sfn_store_opts eng = {.engine = true};
+    assert_int_equal(sfn_store_open(path, &eng, &a, &err), SFN_OK);
+    /* a second engine is refused and told who holds the database */
+    sfn_store *b = NULL;
+    assert_int_equal(sfn_store_open(path, &eng, &b, &err), SFN_EBUSY);
+    assert_null(b);
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    assert_non_null(strstr(err.cause, pid));
+    assert_non_null(strstr(err.cause, "in use by another stepd"));
+    /* readers are not engines */
+    assert_int_equal(sfn_store_open(path, NULL, &b, &err), SFN_OK);
+    sfn_store_close(b);
+    /* closing releases it */
+    sfn_store_close(a);
+    assert_int_equal(sfn_store_open(path, &eng, &b, &err), SFN_OK);
+    sfn_store_close(b);
+    char lock[512];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    unlink(lock);
+    rm_db(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_activity_name_conflict),
         cmocka_unit_test(test_activity_pagination),
         cmocka_unit_test(test_migration_from_v3_keeps_data),
+        cmocka_unit_test(test_one_engine_per_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
