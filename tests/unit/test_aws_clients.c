@@ -6,7 +6,8 @@
  * describe -> history -> list -> stop -> delete flow asserting outputs and
  * event types; tests/aws/cli_callback.sh and sdk_tasks.mjs drive task
  * callbacks and an activity worker; tests/aws/rest_comp.sh (curl and the
- * CLI) and sdk_comp.mjs drive compensation (docs/compensation.md).  A
+ * CLI) and sdk_comp.mjs drive compensation (docs/compensation.md);
+ * tests/aws/rest_redrive.sh (curl) and sdk_redrive.mjs RedriveExecution.  A
  * second server with a 1-second idle connection timeout runs
  * tests/aws/rest_tasks.sh (curl): long polls are not cut by that timeout.
  * Ends with SIGTERM and expects a clean exit. */
@@ -254,6 +255,22 @@ static void test_rest_comp(void **state)
     assert_int_equal(run("bash tests/aws/rest_comp.sh %s", s->endpoint), 0);
 }
 
+static void test_rest_redrive(void **state)
+{
+    server *s = *state;
+    assert_int_equal(run("bash tests/aws/rest_redrive.sh %s", s->endpoint),
+                     0);
+}
+
+static void test_sdk_redrive(void **state)
+{
+    server *s = *state;
+    need_sdk();
+    assert_int_equal(run("node --no-warnings tests/aws/sdk_redrive.mjs %s",
+                         s->endpoint),
+                     0);
+}
+
 static void test_sdk_comp(void **state)
 {
     server *s = *state;
@@ -284,6 +301,8 @@ int main(void)
         cmocka_unit_test(test_cli_callback),
         cmocka_unit_test(test_sdk_tasks),
         cmocka_unit_test(test_rest_comp),
+        cmocka_unit_test(test_rest_redrive),
+        cmocka_unit_test(test_sdk_redrive),
         cmocka_unit_test(test_sdk_comp),
         cmocka_unit_test(test_rest_long_poll),
     };
