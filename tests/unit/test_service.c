@@ -103,7 +103,22 @@ static int teardown(void **state)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", f->path);
     unlink(p);
+    snprintf(p, sizeof p, "%s.lock", f->path);
+    unlink(p);
     free(f);
+    return 0;
+}
+
+/* tasks.unbound = "start": a Task nothing can run refuses the start. */
+static int setup_unbound_start(void **state)
+{
+    sfn_tasks_config cfg = {.unbound = SFN_UNBOUND_AT_START,
+                            .region = "us-east-1"};
+    sfn_error err;
+    sfn_tasks *tasks = sfn_tasks_new(&cfg, &err);
+    if (!tasks)
+        fail_msg("sfn_tasks_new: %s", err.cause);
+    *state = fx_new(tasks);
     return 0;
 }
 
@@ -1480,10 +1495,40 @@ static void test_rest_callback(void **state)
     free(arn);
 }
 
+static void test_unbound_resource_refused_at_start(void **state)
+{
+    fx *f = *state;
+    json_t *m = ok(f, "CreateStateMachine",
+                   "{\"name\":\"unbound\",\"roleArn\":\"arn:aws:iam::"
+                   "123456789012:role/r\",\"definition\":\"{\\\"StartAt\\\":"
+                   "\\\"Q\\\",\\\"States\\\":{\\\"Q\\\":{\\\"Type\\\":"
+                   "\\\"Task\\\",\\\"Resource\\\":\\\"arn:aws:states:::sqs:"
+                   "sendMessage\\\",\\\"End\\\":true}}}\"}");
+    const char *arn =
+        json_string_value(json_object_get(m, "stateMachineArn"));
+    char req[512];
+    snprintf(req, sizeof req, "{\"stateMachineArn\":\"%s\"}", arn);
+    sfn_error err;
+    json_t *out = call(f, "StartExecution", req, &err);
+    assert_null(out);
+    assert_string_equal(err.name, "ValidationException");
+    assert_non_null(strstr(err.cause, "state 'Q'"));
+    assert_non_null(strstr(err.cause, "sqs:sendMessage"));
+    /* nothing was started */
+    snprintf(req, sizeof req, "{\"stateMachineArn\":\"%s\"}", arn);
+    json_t *list = ok(f, "ListExecutions", "%s", req);
+    assert_int_equal(json_array_size(json_object_get(list, "executions")), 0);
+    json_decref(list);
+    json_decref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        cmocka_unit_test_setup_teardown(
+            test_unbound_resource_refused_at_start, setup_unbound_start,
+            teardown),
         T(test_create_describe),
         T(test_variable_references),
         T(test_create_errors),
