@@ -1,7 +1,8 @@
 /* service_exec.c: execution actions: StartExecution, StartSyncExecution,
  * DescribeExecution, DescribeStateMachineForExecution, ListExecutions,
  * StopExecution and GetExecutionHistory.  Starts and stops go through the
- * engine thread (answered after their commit); reads go to the store. */
+ * engine thread (answered after their commit), starts also without
+ * waiting (svc_start_async); reads go to the store. */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>

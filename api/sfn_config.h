@@ -32,7 +32,9 @@ typedef struct sfn_config {
     char *auth_token;          /* REST bearer token; NULL = open            */
     sfn_config_key *aws_keys;  /* SigV4 keys; none = signatures unchecked  */
     size_t n_aws_keys;
-    int64_t threads;           /* 0 = a thread per connection, else pool    */
+    int64_t threads;           /* HTTP: 0 = an epoll pool of one thread per
+                                  core (default), N = a pool of N, -1 = a
+                                  thread per connection                     */
     struct {
         int64_t history_events;      /* 25,000                             */
         int64_t payload_bytes;       /* 262,144                            */
