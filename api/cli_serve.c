@@ -56,6 +56,7 @@ static sfn_service *open_service(const sfn_config *c, sfn_tasks *tasks,
     o.account = c->account;
     o.limits.history_events_max = c->limits.history_events;
     o.limits.payload_bytes_max = (size_t)c->limits.payload_bytes;
+    o.limits.map_concurrency_max = (uint32_t)c->limits.map_concurrency;
     o.max_open_executions = c->limits.open_executions;
     o.tasks = tasks;
     return sfn_service_new(&o, err);

@@ -77,6 +77,14 @@ static const setting settings[] = {
      "idle connection timeout (slow clients are dropped)"},
     {"limits.open_executions", T_INT, OFF(limits.open_executions), "1000000",
      1, 1000000000, "running executions before ExecutionLimitExceeded"},
+    {"limits.map_concurrency", T_INT, OFF(limits.map_concurrency), "1000", 1,
+     1000000,
+     "iterations of one Map (inline or distributed) running at once; "
+     "MaxConcurrency 0 means up to this"},
+    {"limits.requests_per_second_per_connection", T_INT,
+     OFF(limits.requests_per_second_per_connection), "1000", 0, 1000000,
+     "requests per second on one HTTP connection before 429 "
+     "ThrottlingException; 0 = no limit"},
     {"log.level", T_LEVEL, OFF(log_level), "info", 0, 0,
      "debug, info, warn or error"},
     {"log.format", T_FORMAT, OFF(log_format), "text", 0, 0, "text or json"},

@@ -23,6 +23,7 @@
 
 #include "sfn_rest.h"
 #include "sfn_server.h"
+#include "sfn_ui.h"
 
 typedef struct req_ctx req_ctx;
 
@@ -59,6 +60,8 @@ struct req_ctx {
     char *body;
     size_t len, alloc, cap, discarded;
     bool too_large;
+    bool throttled;           /* over the connection's request rate      */
+    double retry_after;       /* seconds until a request would pass      */
     bool aws;
     sfn_server *server;
     struct MHD_Connection *conn;
@@ -68,6 +71,14 @@ struct req_ctx {
     bool answer_ready;        /* the answer came before we could park     */
     req_ctx *prev, *next;     /* in server->suspended                     */
 };
+
+/* A connection's request rate: a token bucket holding up to one
+ * second's worth of requests, refilled continuously.  One connection's
+ * requests come one after another, so it needs no lock. */
+typedef struct {
+    double tokens;
+    struct timespec last;
+} conn_rate;
 
 /* ---- body caps ------------------------------------------------------- */
 
@@ -164,6 +175,34 @@ static void too_large(const req_ctx *rc, sfn_http_resp *resp)
     sfn_http_resp_header(resp, "x-amzn-ErrorType", "ValidationException");
 }
 
+static void throttled(const req_ctx *rc, sfn_http_resp *resp)
+{
+    char msg[200], secs[32];
+    long wait = (long)rc->retry_after; /* whole seconds, rounded up */
+    if ((double)wait < rc->retry_after || wait < 1)
+        wait++;
+    int64_t limit =
+        rc->server->o.cfg->limits.requests_per_second_per_connection;
+    snprintf(msg, sizeof msg,
+             "Rate exceeded: more than %lld requests per second on this "
+             "connection (limits.requests_per_second_per_connection)",
+             (long long)limit);
+    snprintf(resp->route, sizeof resp->route, "throttled");
+    if (!rc->aws) {
+        sfn_rest_error(resp, 429, "ThrottlingException", msg,
+                       json_pack("{s:I}", "limit", (json_int_t)limit));
+    } else {
+        json_t *o = json_pack("{s:s, s:s}", "__type", "ThrottlingException",
+                              "message", msg);
+        sfn_http_resp_json(resp, 429, o ? json_dumps(o, JSON_COMPACT) : NULL,
+                           "application/x-amz-json-1.0");
+        json_decref(o);
+        sfn_http_resp_header(resp, "x-amzn-ErrorType", "ThrottlingException");
+    }
+    snprintf(secs, sizeof secs, "%ld", wait);
+    sfn_http_resp_header(resp, "Retry-After", secs);
+}
+
 static void json_text(sfn_http_resp *resp, int status, const char *text)
 {
     sfn_http_resp_json(resp, status, strdup(text), "application/json");
@@ -199,6 +238,8 @@ static void dispatch(sfn_server *s, const req_ctx *rc, const sfn_http_req *req,
     const char *target = req->header(req->ud, "X-Amz-Target");
     if (rc->too_large)
         too_large(rc, resp);
+    else if (rc->throttled)
+        throttled(rc, resp);
     else if (!strcmp(req->path, "/healthz")) {
         snprintf(resp->route, sizeof resp->route, "GET /healthz");
         json_text(resp, 200, "{\"status\":\"ok\"}");
@@ -215,7 +256,11 @@ static void dispatch(sfn_server *s, const req_ctx *rc, const sfn_http_req *req,
             resp->route[0] = '\0';
             sfn_rest_handle(s->o.svc, req, resp);
         }
-    } else
+    } else if (!strcmp(req->path, "/ui") || !strncmp(req->path, "/ui/", 4) ||
+               (!strcmp(req->path, "/") && (!strcmp(req->method, "GET") ||
+                                            !strcmp(req->method, "HEAD"))))
+        sfn_ui_handle(req, resp); /* the console; GET / redirects to it */
+    else
         not_found(req, resp);
 }
 
@@ -398,8 +443,8 @@ static enum MHD_Result finish(sfn_server *s, struct MHD_Connection *conn,
 /* Appends a body chunk, or counts it as discarded past the cap. */
 static bool take_chunk(req_ctx *rc, const char *data, size_t n)
 {
-    if (rc->too_large || rc->len + n > rc->cap) {
-        rc->too_large = true;
+    if (rc->throttled || rc->too_large || rc->len + n > rc->cap) {
+        rc->too_large = !rc->throttled;
         rc->discarded += n;
         return rc->discarded <= DRAIN_MAX;
     }
@@ -419,6 +464,55 @@ static bool take_chunk(req_ctx *rc, const char *data, size_t n)
     rc->len += n;
     rc->body[rc->len] = '\0';
     return true;
+}
+
+/* Takes one request from the connection's bucket; false (and the wait
+ * in *retry_after) when it is empty.  Always true when the limit is off
+ * or the connection has no bucket (it could not be allocated). */
+static bool rate_take(sfn_server *s, struct MHD_Connection *conn,
+                      double *retry_after)
+{
+    double rate =
+        (double)s->o.cfg->limits.requests_per_second_per_connection;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_rate *b = ci ? ci->socket_context : NULL;
+    if (rate <= 0 || !b)
+        return true;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    b->tokens += since(&b->last) * rate;
+    b->last = now;
+    if (b->tokens > rate)
+        b->tokens = rate;
+    if (b->tokens >= 1) {
+        b->tokens -= 1;
+        return true;
+    }
+    *retry_after = (1 - b->tokens) / rate;
+    return false;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    sfn_server *s = cls;
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    if (s->o.cfg->limits.requests_per_second_per_connection <= 0)
+        return;
+    conn_rate *b = calloc(1, sizeof *b);
+    if (b) { /* a new connection starts with a full second's worth */
+        b->tokens =
+            (double)s->o.cfg->limits.requests_per_second_per_connection;
+        clock_gettime(CLOCK_MONOTONIC, &b->last);
+    }
+    *socket_context = b;
 }
 
 static req_ctx *begin(sfn_server *s, struct MHD_Connection *conn,
@@ -444,6 +538,8 @@ static req_ctx *begin(sfn_server *s, struct MHD_Connection *conn,
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > rc->cap)
         rc->too_large = true;
+    else if (!rate_take(s, conn, &rc->retry_after))
+        rc->throttled = true;
     return rc;
 }
 
@@ -584,6 +680,7 @@ static struct MHD_Daemon *start_daemon(sfn_server *s,
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_error, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)c->limits.connection_timeout_seconds,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->limits.max_connections,

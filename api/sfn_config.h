@@ -44,6 +44,8 @@ typedef struct sfn_config {
         int64_t per_ip_connections;  /* 512                                */
         int64_t connection_timeout_seconds; /* 30                          */
         int64_t open_executions;     /* 1,000,000                          */
+        int64_t map_concurrency;     /* iterations of one Map at once; 1,000 */
+        int64_t requests_per_second_per_connection; /* 1,000; 0 = off     */
     } limits;
     /* Task dispatch: http.allow, http.timeout_seconds,
      * http.max_response_bytes, tasks.unbound, mock_config (also

@@ -128,7 +128,7 @@ static result run(const char *dir, const char *tag, sfn_sync_mode sync,
         fprintf(stderr, "bench: %s\n", err.cause);
         exit(2);
     }
-    sfn_exec_limits lim = {1000000, 64 * 1024 * 1024};
+    sfn_exec_limits lim = {1000000, 64 * 1024 * 1024, 0};
     sfn_engine_opts o = {.store = store, .limits = lim};
     sfn_engine *e = sfn_engine_new(&o, &err);
     double t0 = now_s();

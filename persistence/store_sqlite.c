@@ -143,10 +143,22 @@ static const char *const migrations[] = {
 
 int sfn_store_schema_latest(void) { return N_MIGRATIONS; }
 
+/* The cause names the database file and, for an I/O failure, the OS
+ * error (a full disk shows as "disk I/O error" alone otherwise). */
 sfn_rc sfn__store_db_error(sfn_store *s, sfn_error *err, const char *what)
 {
-    return sfn_error_set(err, SFN_EIO, NULL, -1, "%s: %s", what,
-                         s && s->db ? sqlite3_errmsg(s->db) : "no database");
+    if (!s || !s->db)
+        return sfn_error_set(err, SFN_EIO, NULL, -1, "%s: no database", what);
+    const char *file = sqlite3_db_filename(s->db, "main");
+    int os = sqlite3_system_errno(s->db);
+    int code = sqlite3_errcode(s->db);
+    if (os && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+               code == SQLITE_CANTOPEN))
+        return sfn_error_set(err, SFN_EIO, NULL, -1, "%s: %s (%s) in '%s'",
+                             what, sqlite3_errmsg(s->db), strerror(os),
+                             file && *file ? file : "?");
+    return sfn_error_set(err, SFN_EIO, NULL, -1, "%s: %s in '%s'", what,
+                         sqlite3_errmsg(s->db), file && *file ? file : "?");
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int *out)
@@ -169,10 +181,13 @@ int sfn_store_schema_version(sfn_store *s)
     return v;
 }
 
-static sfn_rc migrate(sfn_store *s, sfn_error *err)
+/* Refuses a file that is not a stepd database, or one too new, before
+ * anything writes to it (even PRAGMA journal_mode=WAL rewrites the header
+ * of a foreign file).  *version gets the schema version found. */
+static sfn_rc check_header(sfn_store *s, int *version, sfn_error *err)
 {
-    int version = 0, app_id = 0, tables = 0;
-    if (pragma_int(s->db, "PRAGMA user_version", &version) != SQLITE_OK ||
+    int app_id = 0, tables = 0;
+    if (pragma_int(s->db, "PRAGMA user_version", version) != SQLITE_OK ||
         pragma_int(s->db, "PRAGMA application_id", &app_id) != SQLITE_OK ||
         pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &tables) !=
             SQLITE_OK)
@@ -181,11 +196,20 @@ static sfn_rc migrate(sfn_store *s, sfn_error *err)
         return sfn_error_set(err, SFN_EIO, NULL, -1,
                              "not a stepd database (it already holds other "
                              "tables); refusing to modify it");
-    if (version > N_MIGRATIONS)
+    if (*version > N_MIGRATIONS)
         return sfn_error_set(err, SFN_EIO, NULL, -1,
                              "database schema version %d is newer than this "
                              "stepd supports (%d); upgrade stepd",
-                             version, N_MIGRATIONS);
+                             *version, N_MIGRATIONS);
+    return SFN_OK;
+}
+
+static sfn_rc migrate(sfn_store *s, sfn_error *err)
+{
+    int version = 0;
+    sfn_rc hrc = check_header(s, &version, err);
+    if (hrc != SFN_OK)
+        return hrc;
     for (int v = version; v < N_MIGRATIONS; v++) {
         char pragma[96];
         snprintf(pragma, sizeof pragma,
@@ -267,6 +291,9 @@ sfn_rc sfn_store_open(const char *path, const sfn_store_opts *opts,
                             : "PRAGMA journal_mode=WAL;"
                               " PRAGMA synchronous=NORMAL;"
                               " PRAGMA foreign_keys=ON;";
+    int found = 0;
+    if (!opts->read_only && (rc = check_header(s, &found, err)) != SFN_OK)
+        goto fail;
     if (!opts->read_only &&
         sqlite3_exec(s->db, setup, NULL, NULL, NULL) != SQLITE_OK) {
         rc = sfn__store_db_error(s, err, "cannot configure the database");

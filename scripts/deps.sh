@@ -7,7 +7,8 @@ PKGS=(build-essential cmake pkg-config
       libjansson-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev libpcre2-dev
       clang libclang-rt-dev valgrind graphviz wrk
-      awscli)
+      awscli
+      chromium chromium-driver)   # the web console's browser tests (tests/ui)
 # the AWS-client integration test drives stepd with node's
 # @aws-sdk/client-sfn (installed by the test with npm ci); Debian's nodejs
 # and npm only when no node is on PATH already

@@ -685,7 +685,10 @@ sfn_rc sfn_engine_recover(sfn_engine *e, size_t *resumed, sfn_error *err)
 /* Brings back parked executions whose wake-up is within the horizon. */
 static void unpark(sfn_engine *e, int64_t now)
 {
-    if (!e->parked || now < e->next_unpark_ms)
+    /* a next check further away than one period means the clock jumped
+     * back: rows parked since could fall due before it, so check now */
+    bool jumped_back = e->next_unpark_ms > now + e->o.timer_horizon_ms / 2;
+    if (!e->parked || (now < e->next_unpark_ms && !jumped_back))
         return;
     e->next_unpark_ms = now + e->o.timer_horizon_ms / 2;
     load_ctx c = {e, now, 0, NULL};

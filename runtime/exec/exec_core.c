@@ -21,7 +21,7 @@ const char *sfn_exec_status_name(sfn_exec_status s)
 
 sfn_exec_limits sfn_exec_limits_default(void)
 {
-    sfn_exec_limits l = {25000, 262144};
+    sfn_exec_limits l = {25000, 262144, 1000};
     return l;
 }
 

@@ -858,6 +858,11 @@ static void map_work(sfn_execution *x, sfn_strand *s, exec_env *e,
     }
     s->phase = SFN_PH_CHILDREN;
     uint32_t first = s->max_concurrency ? s->max_concurrency : n;
+    /* the hard limit bounds MaxConcurrency 0 ("all at once") and large
+     * values alike; each finished iteration starts the next one */
+    uint32_t cap = x->limits.map_concurrency_max;
+    if (cap && first > cap)
+        first = cap;
     if (first > n)
         first = n;
     for (uint32_t i = 0; i < first; i++)

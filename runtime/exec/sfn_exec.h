@@ -50,6 +50,9 @@ typedef enum {
 typedef struct sfn_exec_limits {
     int64_t history_events_max; /* 25,000                                  */
     size_t payload_bytes_max;   /* 262,144                                 */
+    uint32_t map_concurrency_max; /* iterations of one Map running at once
+                                     (MaxConcurrency 0 or above it); 1,000;
+                                     0 = unbounded                          */
 } sfn_exec_limits;
 
 sfn_exec_limits sfn_exec_limits_default(void);

@@ -780,13 +780,17 @@ static void test_aws_protocol_dispatch(void **state)
 static void test_unknown_routes_404(void **state)
 {
     (void)state;
-    const char *paths[] = {"/nope", "/v1/nope", "/v1", "/"};
-    for (int i = 0; i < 4; i++) {
+    const char *paths[] = {"/nope", "/v1/nope", "/v1"};
+    for (int i = 0; i < 3; i++) {
         reply r = http(&shared, "GET", paths[i], NULL);
         assert_int_equal(r.status, 404);
         assert_string_equal(jstr(r.json, "error"), "NotFound");
         reply_free(&r);
     }
+    /* the root leads to the web console */
+    reply r = http(&shared, "GET", "/", NULL);
+    assert_int_equal(r.status, 301);
+    reply_free(&r);
 }
 
 static void test_method_not_allowed(void **state)
