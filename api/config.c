@@ -82,7 +82,7 @@ static const setting settings[] = {
      "iterations of one Map (inline or distributed) running at once; "
      "MaxConcurrency 0 means up to this"},
     {"limits.requests_per_second_per_connection", T_INT,
-     OFF(limits.requests_per_second_per_connection), "1000", 0, 1000000,
+     OFF(limits.requests_per_second_per_connection), "20000", 0, 1000000,
      "requests per second on one HTTP connection before 429 "
      "ThrottlingException; 0 = no limit"},
     {"log.level", T_LEVEL, OFF(log_level), "info", 0, 0,
