@@ -3,14 +3,15 @@
 # executions (default 10,000,000), one after the other, on a copy of the
 # seed corpus; prints executions, time and findings per target.  Exits
 # non-zero on a finding, keeping the work directory with the reproducers.
-# Usage: fuzz/long.sh [RUNS]   Env: SFN_FUZZ_BUILD (default build-fuzz/).
+# Usage: fuzz/long.sh [RUNS]   Env: SFN_FUZZ_BUILD (default build-fuzz/),
+# SFN_FUZZ_TARGETS (a space-separated subset; default all six).
 set -euo pipefail
 runs=${1:-10000000}
 case $runs in ''|*[!0-9]*) echo "usage: fuzz/long.sh [RUNS]" >&2; exit 2;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SFN_FUZZ_BUILD:-$root/build-fuzz}
-targets=(fuzz_asl_compile fuzz_jsonpath fuzz_intrinsic fuzz_template
-         fuzz_aws_protocol fuzz_rest)
+targets=(${SFN_FUZZ_TARGETS:-fuzz_asl_compile fuzz_jsonpath fuzz_intrinsic
+         fuzz_template fuzz_aws_protocol fuzz_rest})
 CC=clang cmake -S "$root" -B "$build" -DSFN_FUZZ=ON -DSFN_TESTS=OFF \
     -DCMAKE_C_FLAGS=-Wno-error=string-concatenation \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
