@@ -31,105 +31,34 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve_harness.h"
+
 typedef struct server {
-    pid_t pid;
-    int port;
-    char dir[64];
+    sh_server sh;
     char endpoint[64];
 } server;
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
-        getsockname(fd, (struct sockaddr *)&a, &len)) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static int can_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
 
 /* The short idle timeout of the second server (rest_tasks.sh). */
 #define SHORT_TIMEOUT "1"
 
-static pid_t spawn_server(const char *bin, server *s, bool short_timeout)
-{
-    char listen[32], db[96], log[96];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-    snprintf(db, sizeof db, "%s/stepd.db", s->dir);
-    snprintf(log, sizeof log, "%s/serve.log", s->dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        if (short_timeout)
-            execl(bin, bin, "serve", "--listen", listen, "--db", db,
-                  "--limits-connection-timeout-seconds", SHORT_TIMEOUT,
-                  (char *)NULL);
-        else
-            execl(bin, bin, "serve", "--listen", listen, "--db", db,
-                  "--auth-aws-keys", "AKIDSTEPDTEST:stepd-test-secret",
-                  (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Starts a server in a fresh directory and waits until it listens;
+/* Starts a server in a fresh directory and waits until it is ready;
  * NULL on failure (the log stays in its directory). */
 static server *start_server(bool short_timeout)
 {
-    const char *bin = getenv("STEPD");
-    if (!bin || access(bin, X_OK)) {
-        fprintf(stderr, "test_aws_clients: $STEPD (the stepd binary) is "
-                        "not set; run through ctest\n");
-        return NULL;
-    }
+    static const char *const keys[] = {
+        "--auth-aws-keys", "AKIDSTEPDTEST:stepd-test-secret", NULL};
+    static const char *const short_idle[] = {
+        "--limits-connection-timeout-seconds", SHORT_TIMEOUT, NULL};
     server *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    snprintf(s->dir, sizeof s->dir, "/tmp/stepd_aws_XXXXXX");
-    if (!mkdtemp(s->dir) || (s->port = free_port()) < 0) {
+    sh_opts o = {.args = short_timeout ? short_idle : keys};
+    if (sh_make_dir(&s->sh, "/tmp/stepd_aws_XXXXXX") ||
+        sh_start(&s->sh, &o)) {
         free(s);
         return NULL;
     }
-    snprintf(s->endpoint, sizeof s->endpoint, "http://127.0.0.1:%d",
-             s->port);
-    s->pid = spawn_server(bin, s, short_timeout);
-    /* readiness: poll the port (up to 10 s) rather than a fixed sleep */
-    for (int i = 0; i < 1000 && !can_connect(s->port); i++) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (!can_connect(s->port)) {
-        fprintf(stderr, "test_aws_clients: stepd serve did not listen; see "
-                        "%s/serve.log\n",
-                s->dir);
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-        free(s);
-        return NULL;
-    }
+    snprintf(s->endpoint, sizeof s->endpoint, "%s", s->sh.base);
     return s;
 }
 
@@ -137,18 +66,14 @@ static server *start_server(bool short_timeout)
  * when it was not. */
 static bool stop_server(server *s)
 {
-    int status = 0;
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, &status, 0);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (clean && system(cmd) != 0)
-        fprintf(stderr, "test_aws_clients: could not remove %s\n", s->dir);
-    if (!clean)
+    int code = sh_stop(&s->sh);
+    bool clean = code == 0;
+    if (clean)
+        sh_remove_dir(&s->sh);
+    else
         fprintf(stderr, "test_aws_clients: stepd serve did not exit 0 on "
-                        "SIGTERM (status %d); see %s/serve.log\n",
-                status, s->dir);
+                        "SIGTERM (status %d); see %s\n",
+                s->sh.exit_status, s->sh.log);
     free(s);
     return clean;
 }

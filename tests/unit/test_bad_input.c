@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "cli_harness.h"
+#include "serve_harness.h"
 
 /* ---- CLI rows ------------------------------------------------------------ */
 
@@ -144,34 +145,10 @@ static void test_cli_load_refused_writes_nothing(void **state)
 
 /* ---- servers ------------------------------------------------------------- */
 
-typedef struct {
-    pid_t pid;
-    int port;
-    char log[300], db[300];
-} server;
+typedef sh_server server;
 
 static server srv; /* the shared server of the API rows */
 static pid_t own_pid;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 typedef struct {
     long status;
@@ -268,54 +245,23 @@ static reply aws_on(int port, const char *action, const char *body)
     return request(NULL, port, "POST", "/", body, h);
 }
 
+/* Each server gets its own db and log in tmpdir; env is name/value pairs. */
 static void spawn(server *s, const char *listen_host, const char *const *extra,
                   const char *const *env)
 {
-    const char *bin = getenv("STEPD");
-    assert_non_null(bin);
-    char listen[64];
-    s->port = free_port();
-    snprintf(listen, sizeof listen, "%s:%d", listen_host, s->port);
-    snprintf(s->log, sizeof s->log, "%s/serve-%d.log", tmpdir, s->port);
-    snprintf(s->db, sizeof s->db, "%s/serve-%d.db", tmpdir, s->port);
-    char *argv[32] = {(char *)bin, "serve", "--listen", listen, "--db", s->db};
-    int n = 6;
-    for (int i = 0; extra && extra[i]; i++)
-        argv[n++] = (char *)extra[i];
-    argv[n] = NULL;
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        redirect(s->log, 2, O_WRONLY | O_CREAT | O_APPEND);
-        redirect(s->log, 1, O_WRONLY | O_CREAT | O_APPEND);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        for (int i = 0; env && env[i]; i += 2)
-            setenv(env[i], env[i + 1], 1);
-        execv(bin, argv);
-        _exit(127);
-    }
-    int64_t deadline = now_ms() + 15000;
-    for (;;) {
-        reply r = request(NULL, s->port, "GET", "/healthz", NULL, NULL);
-        long st = r.status;
-        reply_free(&r);
-        if (st == 200)
-            break;
-        if (waitpid(s->pid, NULL, WNOHANG) == s->pid || now_ms() > deadline)
-            fail_msg("stepd serve did not start (see %s)", s->log);
-        poll(NULL, 0, 20);
-    }
+    static int n_servers;
+    memset(s, 0, sizeof *s);
+    n_servers++;
+    snprintf(s->log, sizeof s->log, "%s/serve-%d.log", tmpdir, n_servers);
+    snprintf(s->db, sizeof s->db, "%s/serve-%d.db", tmpdir, n_servers);
+    sh_opts o = {.listen_host = listen_host, .args = extra, .env = env};
+    if (sh_start(s, &o))
+        fail_msg("stepd serve did not start (see %s)", s->log);
 }
 
 static int stop(server *s)
 {
-    if (s->pid <= 0)
-        return -1;
-    kill(s->pid, SIGTERM);
-    int st = 0;
-    waitpid(s->pid, &st, 0);
-    s->pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return sh_stop(s);
 }
 
 static const char role[] = "arn:aws:iam::123456789012:role/r";
@@ -743,14 +689,14 @@ static void test_secrets_not_in_log_or_history(void **state)
     reply_free(&r);
     const char *exec = "{\"executionArn\":\"arn:aws:states:us-east-1:"
                        "123456789012:execution:sec:e1\"}";
-    int64_t deadline = now_ms() + 20000;
+    int64_t deadline = sh_now_ms() + 20000;
     for (;;) {
         r = aws_on(s.port, "DescribeExecution", exec);
         assert_int_equal(r.status, 200);
         if (strcmp(jstr(r.json, "status"), "RUNNING"))
             break;
         reply_free(&r);
-        if (now_ms() > deadline)
+        if (sh_now_ms() > deadline)
             fail_msg("execution still RUNNING");
         poll(NULL, 0, 20);
     }

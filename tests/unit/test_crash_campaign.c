@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "http_fixture.h"
+#include "serve_harness.h"
 #include "sfn_events.h"
 #include "sfn_exec.h"
 #include "sfn_json.h"
@@ -154,12 +155,8 @@ typedef struct exec_slot {
 } exec_slot;
 
 typedef struct campaign {
-    int port;
-    char base[64];
-    char dir[64];
-    char db[96];
-    char log[96];
-    pid_t pid;
+    sh_server sv;
+    char base[64]; /* sv.base copied once: the threads read it meanwhile */
     atomic_int stop_starting, stop_callbacks;
     atomic_int n_started; /* slots handed out                            */
     exec_slot slots[MAX_EXECS];
@@ -216,69 +213,31 @@ static long request(CURL *c, const char *method, const char *url,
     return status;
 }
 
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- the server ---- */
 
-static pid_t spawn_serve(const campaign *cp)
+/* The first start picks the port; every restart (the campaign's threads
+ * keep using cp->base) reuses it on the same database. */
+static void start_server(campaign *cp)
 {
-    char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", cp->port);
-    const char *bin = getenv("STEPD");
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(cp->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(bin, bin, "serve", "--listen", listen, "--db", cp->db,
-              "--log-level", "warn", (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Starts stepd and waits until /healthz answers; a restart may find the
- * port still held for a moment, so a server that exits is started again. */
-static void start_server(campaign *cp, CURL *c)
-{
-    char url[96];
-    snprintf(url, sizeof url, "%s/healthz", cp->base);
-    for (int attempt = 0; attempt < 20; attempt++) {
-        cp->pid = spawn_serve(cp);
-        for (int i = 0; i < 1500; i++) {
-            if (request(c, "GET", url, NULL, NULL) == 200)
-                return;
-            if (waitpid(cp->pid, NULL, WNOHANG) == cp->pid)
-                break;
-            pause_ms(10);
-        }
-        kill(cp->pid, SIGKILL);
-        waitpid(cp->pid, NULL, 0);
-        pause_ms(100);
-    }
-    fail_msg("stepd serve did not come up; see %s", cp->log);
+    static const char *const quiet[] = {"--log-level", "warn", NULL};
+    sh_opts o = {.args = quiet};
+    bool first = cp->sv.port <= 0;
+    if (first ? sh_start(&cp->sv, &o) : sh_restart(&cp->sv))
+        fail_msg("stepd serve did not come up; see %s", cp->sv.log);
+    if (first)
+        snprintf(cp->base, sizeof cp->base, "%s", cp->sv.base);
 }
 
 static void kill_server(campaign *cp)
 {
-    kill(cp->pid, SIGKILL);
-    waitpid(cp->pid, NULL, 0);
+    sh_kill(&cp->sv);
 }
 
 static void stop_server(campaign *cp)
 {
-    int status = 0;
-    kill(cp->pid, SIGTERM);
-    waitpid(cp->pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (sh_stop(&cp->sv) != 0)
         fail_msg("stepd serve did not exit 0 on SIGTERM (%d); see %s",
-                 status, cp->log);
+                 cp->sv.exit_status, cp->sv.log);
 }
 
 static void put_machines(campaign *cp, CURL *c, const char *echo_url)
@@ -318,10 +277,10 @@ static void *starter(void *ud)
         if (st == 201 || st == 200)
             atomic_store(&cp->slots[i].acked, 1);
         else if (st == 0)
-            pause_ms(20); /* the server is down: do not spin */
+            sh_pause_ms(20); /* the server is down: do not spin */
         free(text);
         json_decref(in);
-        pause_ms(10);
+        sh_pause_ms(10);
     }
     curl_easy_cleanup(c);
     return NULL;
@@ -377,7 +336,7 @@ static void *answerer(void *ud)
                 !atomic_load(&s->answered) && answer_one(cp, c, i))
                 atomic_store(&s->answered, 1);
         }
-        pause_ms(30);
+        sh_pause_ms(30);
     }
     curl_easy_cleanup(c);
     return NULL;
@@ -427,8 +386,8 @@ static int verify_store(campaign *cp)
     sfn_store *s = NULL;
     sfn_error err;
     sfn_store_opts ro = {.read_only = true};
-    if (sfn_store_open(cp->db, &ro, &s, &err) != SFN_OK)
-        fail_msg("cannot open %s: %s", cp->db, err.cause);
+    if (sfn_store_open(cp->sv.db, &ro, &s, &err) != SFN_OK)
+        fail_msg("cannot open %s: %s", cp->sv.db, err.cause);
     int checked = 0, n = atomic_load(&cp->n_started);
     for (int i = 0; i < n; i++) {
         if (!atomic_load(&cp->slots[i].acked))
@@ -524,14 +483,6 @@ static int kills_wanted(void)
     return k > 0 ? k : DEFAULT_KILLS;
 }
 
-static void cleanup_dir(const campaign *cp)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cp->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", cp->dir);
-}
-
 static void test_crash_campaign(void **state)
 {
     (void)state;
@@ -540,12 +491,7 @@ static void test_crash_campaign(void **state)
         fail_msg("$STEPD (the stepd binary) is not set; run through ctest");
     campaign *cp = calloc(1, sizeof *cp);
     assert_non_null(cp);
-    snprintf(cp->dir, sizeof cp->dir, "/tmp/stepd-crash-XXXXXX");
-    assert_non_null(mkdtemp(cp->dir));
-    snprintf(cp->db, sizeof cp->db, "%s/stepd.db", cp->dir);
-    snprintf(cp->log, sizeof cp->log, "%s/serve.log", cp->dir);
-    cp->port = hfx_free_port();
-    snprintf(cp->base, sizeof cp->base, "http://127.0.0.1:%d", cp->port);
+    assert_int_equal(sh_make_dir(&cp->sv, "/tmp/stepd-crash-XXXXXX"), 0);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
     hfx_server *srv = hfx_start();
@@ -557,7 +503,7 @@ static void test_crash_campaign(void **state)
     snprintf(echo_url, sizeof echo_url, "%s", hfx_url(srv, "/echo"));
 
     CURL *c = curl_easy_init();
-    start_server(cp, c);
+    start_server(cp);
     put_machines(cp, c, echo_url);
     pthread_t t_start, t_cb;
     assert_int_equal(pthread_create(&t_start, NULL, starter, cp), 0);
@@ -566,25 +512,25 @@ static void test_crash_campaign(void **state)
     int kills = kills_wanted();
     for (int k = 0; k < kills; k++) {
         if (k)
-            start_server(cp, c);
-        pause_ms(200 + rand() % 1000);
+            start_server(cp);
+        sh_pause_ms(200 + rand() % 1000);
         kill_server(cp);
     }
     atomic_store(&cp->stop_starting, 1);
     pthread_join(t_start, NULL);
 
-    start_server(cp, c);
+    start_server(cp);
     bool done = false;
     for (int i = 0; i < DRAIN_SECONDS * 10 && !(done = all_finished(cp, c));
          i++)
-        pause_ms(100);
+        sh_pause_ms(100);
     atomic_store(&cp->stop_callbacks, 1);
     pthread_join(t_cb, NULL);
     stop_server(cp);
     curl_easy_cleanup(c);
     if (!done)
         fail_msg("acknowledged executions still running after %d s; see %s",
-                 DRAIN_SECONDS, cp->log);
+                 DRAIN_SECONDS, cp->sv.log);
 
     int checked = verify_store(cp);
     size_t resent = verify_http(cp, srv);
@@ -596,7 +542,7 @@ static void test_crash_campaign(void **state)
                   "finished, %zu HTTP re-sends, %d callbacks\n",
                   kills, checked, resent, n_cb);
     hfx_stop(srv);
-    cleanup_dir(cp);
+    sh_remove_dir(&cp->sv);
     free(cp);
 }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "http_fixture.h"
+#include "serve_harness.h"
 #include "sfn_asl.h"
 #include "sfn_clock.h"
 #include "sfn_engine.h"
@@ -78,12 +79,6 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 typedef struct hbuf {
     char *p;
     size_t n;
@@ -131,88 +126,31 @@ static long request(const char *method, const char *url, const char *body,
     return st;
 }
 
-typedef struct serve {
-    pid_t pid;
-    int port;
-    char base[64];
-} serve;
+typedef sh_server serve;
 
-/* Forks `stepd serve` on t's database, output appended to t's log.
- * fsize_limit > 0: the child runs with RLIMIT_FSIZE at that many bytes and
- * SIGXFSZ ignored (both survive exec), so writes past it fail with EFBIG
- * as on a full disk. */
-static serve spawn_serve(const tdir *t, rlim_t fsize_limit)
-{
-    serve s = {.port = hfx_free_port()};
-    snprintf(s.base, sizeof s.base, "http://127.0.0.1:%d", s.port);
-    char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", s.port);
-    const char *bin = getenv("STEPD");
-    s.pid = fork();
-    assert_true(s.pid >= 0);
-    if (s.pid == 0) {
-        int fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        if (fsize_limit) {
-            signal(SIGXFSZ, SIG_IGN);
-            struct rlimit rl = {fsize_limit, fsize_limit};
-            if (setrlimit(RLIMIT_FSIZE, &rl))
-                _exit(126);
-        }
-        execl(bin, bin, "serve", "--listen", listen, "--db", t->db,
-              (char *)NULL);
-        _exit(127);
-    }
-    return s;
-}
-
-/* Waits until s answers /healthz; false when it exited first. */
-static bool wait_up(const serve *s)
-{
-    char url[96];
-    snprintf(url, sizeof url, "%s/healthz", s->base);
-    for (int i = 0; i < 1500; i++) {
-        if (request("GET", url, NULL, NULL) == 200)
-            return true;
-        if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
-            return false;
-        pause_ms(10);
-    }
-    return false;
-}
-
+/* `stepd serve` on t's database, output appended to t's log.
+ * fsize_limit > 0: a disk that fills up at that many bytes. */
 static serve start_serve(const tdir *t, rlim_t fsize_limit)
 {
-    serve s = spawn_serve(t, fsize_limit);
-    if (!wait_up(&s))
+    serve s = {0};
+    snprintf(s.db, sizeof s.db, "%s", t->db);
+    snprintf(s.log, sizeof s.log, "%s", t->log);
+    sh_opts o = {.fsize_limit = fsize_limit};
+    if (sh_start(&s, &o))
         fail_msg("stepd serve did not come up; see %s", t->log);
     return s;
-}
-
-static int stop_serve(serve *s, int sig)
-{
-    int status = 0;
-    kill(s->pid, sig);
-    waitpid(s->pid, &status, 0);
-    return status;
 }
 
 /* Runs `stepd serve` where it must refuse to start: its exit status (-1
  * when it was still running after 15 s and had to be killed). */
 static int serve_refused(const tdir *t)
 {
-    serve s = spawn_serve(t, 0);
-    int status = 0;
-    for (int i = 0; i < 1500; i++) {
-        if (waitpid(s.pid, &status, WNOHANG) == s.pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        pause_ms(10);
-    }
-    stop_serve(&s, SIGKILL);
-    return -1;
+    serve s = {0};
+    snprintf(s.db, sizeof s.db, "%s", t->db);
+    snprintf(s.log, sizeof s.log, "%s", t->log);
+    sh_opts o = {0};
+    assert_int_equal(sh_spawn(&s, &o), 0);
+    return sh_wait_exit(&s, 15000);
 }
 
 static bool log_has(const tdir *t, const char *needle)
@@ -250,7 +188,7 @@ static char *await_exec(const serve *s, const char *id)
             !strstr(ans, "\"RUNNING\""))
             return ans;
         free(ans);
-        pause_ms(50);
+        sh_pause_ms(50);
     }
     fail_msg("%s still running", id);
     return NULL;
@@ -304,7 +242,7 @@ static void test_disk_full(void **state)
     print_message("disk full after %d starts: %ld %s\n", acked, st, ans);
     assert_non_null(strstr(ans, "stepd.db"));
     free(ans);
-    stop_serve(&s, SIGKILL);
+    sh_kill(&s);
 
     /* the fault removed: every acknowledged execution completes */
     s = start_serve(&t, 0);
@@ -321,7 +259,7 @@ static void test_disk_full(void **state)
              s.base);
     assert_int_equal(request("POST", url, in, NULL), 201);
     free(in);
-    assert_int_equal(stop_serve(&s, SIGTERM), 0);
+    assert_int_equal(sh_stop(&s), 0);
     remove_dir(&t);
 }
 
@@ -435,10 +373,10 @@ static void test_second_stepd(void **state)
              first.base);
     assert_int_equal(request("POST", url, "{}", NULL), 201);
     free(await_exec(&first, "w:a"));
-    assert_int_equal(stop_serve(&first, SIGTERM), 0);
+    assert_int_equal(sh_stop(&first), 0);
     /* once it is gone the database is free again */
     serve again = start_serve(&t, 0);
-    assert_int_equal(stop_serve(&again, SIGTERM), 0);
+    assert_int_equal(sh_stop(&again), 0);
     remove_dir(&t);
 }
 
@@ -454,7 +392,7 @@ static void make_db(const tdir *t)
              s.base);
     assert_int_equal(request("POST", url, "{}", NULL), 201);
     free(await_exec(&s, "w:a"));
-    assert_int_equal(stop_serve(&s, SIGTERM), 0);
+    assert_int_equal(sh_stop(&s), 0);
 }
 
 /* stepd refuses t's database with a message naming it, and leaves the file

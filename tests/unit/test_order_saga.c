@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cli_harness.h"
+#include "serve_harness.h"
 
 #define README "samples/order-saga/README.md"
 #define MAX_WORDS 16
@@ -79,19 +80,6 @@ static void parse_readme(void)
 
 /* ---- the demo service -------------------------------------------------- */
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 /* Appends what the service logged so far; with wait_ms > 0 waits (bounded)
  * for more.  False at end of file (the service exited). */
 static bool read_log(int wait_ms)
@@ -117,7 +105,8 @@ static bool read_log(int wait_ms)
 static void start_service(const command *c)
 {
     char listen[32];
-    port = free_port();
+    port = sh_free_port();
+    assert_true(port > 0);
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     const char *bin = getenv("STEPD");
     char *argv[MAX_WORDS + 4];

@@ -26,45 +26,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve_harness.h"
+
 /* ---- processes and ports ----------------------------------------------- */
 
-typedef struct {
-    pid_t pid;
-    int port;
-    char dir[64], db[128], log[128];
-} server;
+typedef sh_server server;
 
 static server shared;
 
 /* The pid of the running test's own server, killed by the teardown when a
  * failed assertion skipped the test's stop_server. */
 static pid_t leftover_pid;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A short pause between polls (the deadline bounds the loop, not this). */
-static void poll_pause(void)
-{
-    poll(NULL, 0, 20);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 /* ---- HTTP with libcurl ------------------------------------------------- */
 
@@ -177,36 +149,6 @@ static const char *jstr(json_t *o, const char *key)
 
 /* ---- the server process ------------------------------------------------- */
 
-static void spawn(server *s, const char *const *extra, const char *token)
-{
-    const char *bin = getenv("STEPD");
-    assert_non_null(bin);
-    char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-    char *argv[32] = {(char *)bin,    "serve",      "--listen",
-                      listen,         "--db",       s->db,
-                      "--log-level", "info"};
-    int n = 8;
-    for (int i = 0; extra && extra[i]; i++)
-        argv[n++] = (char *)extra[i];
-    argv[n] = NULL;
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        /* stdout too: a server left behind must not hold ctest's pipe */
-        FILE *f = freopen(s->log, "a", stderr);
-        f = f ? freopen(s->log, "a", stdout) : NULL;
-        (void)f;
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (token)
-            setenv("STEPD_TOKEN", token, 1);
-        else
-            unsetenv("STEPD_TOKEN");
-        execv(bin, argv);
-        _exit(127);
-    }
-}
-
 static bool healthy(const server *s)
 {
     reply r = http_h(s, "GET", "/healthz", NULL, 0, NULL);
@@ -217,57 +159,35 @@ static bool healthy(const server *s)
     return ok;
 }
 
-static void wait_healthy(server *s)
-{
-    int64_t deadline = now_ms() + 15000;
-    while (!healthy(s)) {
-        int st;
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid)
-            fail_msg("stepd serve exited early (see %s)", s->log);
-        if (now_ms() > deadline)
-            fail_msg("stepd serve did not answer /healthz (see %s)", s->log);
-        poll_pause();
-    }
-}
-
+/* The token goes in the child's environment; NULL unsets STEPD_TOKEN. */
 static void start_server(server *s, const char *const *extra,
                          const char *token)
 {
-    memset(s, 0, sizeof *s);
-    snprintf(s->dir, sizeof s->dir, "/tmp/stepd-test-server-XXXXXX");
-    assert_non_null(mkdtemp(s->dir));
-    snprintf(s->db, sizeof s->db, "%s/stepd.db", s->dir);
-    snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
-    s->port = free_port();
-    spawn(s, extra, token);
+    assert_int_equal(sh_make_dir(s, "/tmp/stepd-test-server-XXXXXX"), 0);
+    const char *const args[] = {"--log-level", "info", NULL};
+    const char *const env[] = {"STEPD_TOKEN", token, NULL};
+    sh_opts o = {.args = args, .extra = extra, .env = env};
+    int rc = sh_start(s, &o);
     if (s != &shared)
         leftover_pid = s->pid;
-    wait_healthy(s);
+    assert_int_equal(rc, 0);
+}
+
+/* The same db on a new port, as after a reboot. */
+static void restart_server(server *s)
+{
+    s->port = 0;
+    int rc = sh_restart(s);
+    leftover_pid = s->pid;
+    assert_int_equal(rc, 0);
 }
 
 /* SIGTERM and wait; returns the exit status (-1 when killed by a signal). */
 static int stop_server(server *s)
 {
-    if (s->pid <= 0)
-        return -1;
-    kill(s->pid, SIGTERM);
-    int64_t deadline = now_ms() + 20000;
-    int st = 0;
-    for (;;) {
-        pid_t p = waitpid(s->pid, &st, WNOHANG);
-        if (p == s->pid)
-            break;
-        if (now_ms() > deadline) {
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &st, 0);
-            break;
-        }
-        poll_pause();
-    }
     if (leftover_pid == s->pid)
         leftover_pid = 0;
-    s->pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return sh_stop(s);
 }
 
 static int stop_leftover(void **state)
@@ -279,14 +199,6 @@ static int stop_leftover(void **state)
     }
     leftover_pid = 0;
     return 0;
-}
-
-static void remove_dir(server *s)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", s->dir);
 }
 
 /* ---- shared server and helpers ----------------------------------------- */
@@ -328,7 +240,7 @@ static char *start(const server *s, const char *machine, const char *name,
 /* Polls GET location until the status is not RUNNING; returns the body. */
 static json_t *wait_done(const server *s, const char *location)
 {
-    int64_t deadline = now_ms() + 20000;
+    int64_t deadline = sh_now_ms() + 20000;
     for (;;) {
         reply r = http(s, "GET", location, NULL);
         assert_int_equal(r.status, 200);
@@ -340,9 +252,9 @@ static json_t *wait_done(const server *s, const char *location)
             return j;
         }
         reply_free(&r);
-        if (now_ms() > deadline)
+        if (sh_now_ms() > deadline)
             fail_msg("%s still RUNNING", location);
-        poll_pause();
+        sh_pause_ms(20);
     }
 }
 
@@ -358,7 +270,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     int st = stop_server(&shared);
-    remove_dir(&shared);
+    sh_remove_dir(&shared);
     curl_global_cleanup();
     return st == 0 ? 0 : -1;
 }
@@ -871,7 +783,7 @@ static void test_bearer_auth(void **state)
     reply_free(&r);
     assert_true(healthy(&s)); /* /healthz stays open */
     assert_int_equal(stop_server(&s), 0);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 static void test_sigterm_then_restart_resumes(void **state)
@@ -893,10 +805,7 @@ static void test_sigterm_then_restart_resumes(void **state)
         said_stopped |= strstr(line, "stopped") != NULL;
     fclose(f);
     assert_true(said_stopped);
-    s.port = free_port();
-    spawn(&s, NULL, NULL);
-    leftover_pid = s.pid;
-    wait_healthy(&s);
+    restart_server(&s);
     json_t *x = wait_done(&s, loc);
     assert_string_equal(jstr(x, "status"), "SUCCEEDED");
     assert_string_equal(json_string_value(json_object_get(x, "output")),
@@ -904,7 +813,7 @@ static void test_sigterm_then_restart_resumes(void **state)
     json_decref(x);
     free(loc);
     assert_int_equal(stop_server(&s), 0);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 /* A client that stops sending mid-request is dropped after the timeout. */
@@ -923,14 +832,14 @@ static void test_slow_client_dropped(void **state)
     const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
     assert_int_equal(write(fd, part, sizeof part - 1), sizeof part - 1);
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    int64_t t0 = now_ms();
+    int64_t t0 = sh_now_ms();
     assert_int_equal(poll(&p, 1, 10000), 1);
     char buf[64];
     assert_true(read(fd, buf, sizeof buf) <= 0); /* closed, no answer */
-    assert_true(now_ms() - t0 < 9000);
+    assert_true(sh_now_ms() - t0 < 9000);
     close(fd);
     assert_int_equal(stop_server(&s), 0);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 static void test_per_ip_connection_limit(void **state)
@@ -962,7 +871,7 @@ static void test_per_ip_connection_limit(void **state)
     for (int i = 0; i < 3; i++)
         close(p[i].fd);
     assert_int_equal(stop_server(&s), 0);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 /* ---- the epoll pool: concurrent and suspended requests ------------------ */
@@ -1006,8 +915,8 @@ static void batch_add(CURLM *m, batch_req *b, const server *s,
 static int batch_drive(CURLM *m, int until, int64_t for_ms)
 {
     int finished = 0, running = 1;
-    int64_t end = now_ms() + for_ms;
-    while (running && finished < until && (!for_ms || now_ms() < end)) {
+    int64_t end = sh_now_ms() + for_ms;
+    while (running && finished < until && (!for_ms || sh_now_ms() < end)) {
         curl_multi_perform(m, &running);
         CURLMsg *msg;
         int left;
@@ -1126,22 +1035,22 @@ static void test_long_poll_does_not_block_pool(void **state)
               json_ct);
     /* sent and waiting in the engine, not answered */
     assert_int_equal(batch_drive(m, 1, 500), 0);
-    int64_t t0 = now_ms();
+    int64_t t0 = sh_now_ms();
     for (int i = 0; i < 3; i++) {
         char *loc = start(&s, "quick", NULL, "{}");
         free(loc);
     }
-    assert_true(now_ms() - t0 < 5000);
+    assert_true(sh_now_ms() - t0 < 5000);
     assert_false(poll_req.done);
-    t0 = now_ms();
+    t0 = sh_now_ms();
     kill(s.pid, SIGTERM);
     assert_int_equal(batch_run(m, 1), 1);
     assert_int_equal(poll_req.r.status, 204);
     assert_int_equal(stop_server(&s), 0);
-    assert_true(now_ms() - t0 < 10000);
+    assert_true(sh_now_ms() - t0 < 10000);
     batch_free(m, &poll_req, 1);
     curl_multi_cleanup(m);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 #define INFLIGHT 64
@@ -1181,10 +1090,7 @@ static void test_sigterm_with_starts_in_flight(void **state)
         acked += st == 200;
     }
     assert_true(acked >= 8);
-    s.port = free_port();
-    spawn(&s, NULL, NULL);
-    leftover_pid = s.pid;
-    wait_healthy(&s);
+    restart_server(&s);
     for (int i = 0; i < INFLIGHT; i++) {
         if (b[i].r.status != 200)
             continue;
@@ -1199,7 +1105,7 @@ static void test_sigterm_with_starts_in_flight(void **state)
     free(b);
     curl_multi_cleanup(m);
     assert_int_equal(stop_server(&s), 0);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 /* threads = -1 keeps the former mode, a thread per connection. */
@@ -1216,7 +1122,7 @@ static void test_thread_per_connection_mode(void **state)
     json_decref(x);
     free(loc);
     assert_int_equal(stop_server(&s), 0);
-    remove_dir(&s);
+    sh_remove_dir(&s);
 }
 
 static void test_bad_config_exits_2(void **state)

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve_harness.h"
 #include "sfn_ui.h"
 
 /* ---- sfn_ui_handle with a request built here ---- */
@@ -234,78 +235,7 @@ static void test_other_methods_405(void **state)
 
 /* ---- the browser run ---- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
-        getsockname(fd, (struct sockaddr *)&a, &len)) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static bool can_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
 #define TOKEN "ui-test-token-0123"
-
-/* Forks `$STEPD args...` with its output in dir/log; waits (polling the
- * port, up to 10 s) until it listens.  0 on failure. */
-static pid_t spawn(const char *dir, const char *log, int port,
-                   const char *const *args)
-{
-    const char *bin = getenv("STEPD");
-    char path[160];
-    snprintf(path, sizeof path, "%s/%s", dir, log);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        char *argv[16] = {(char *)bin};
-        for (int i = 0; args[i] && i < 14; i++)
-            argv[i + 1] = (char *)args[i];
-        execv(bin, argv);
-        _exit(127);
-    }
-    for (int i = 0; i < 1000 && pid > 0 && !can_connect(port); i++) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (pid > 0 && !can_connect(port)) {
-        fprintf(stderr, "test_ui: %s did not listen; see %s\n", args[0],
-                path);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        return 0;
-    }
-    return pid;
-}
-
-static int stop(pid_t pid)
-{
-    int status = 0;
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static int run(const char *fmt, ...)
 {
@@ -337,30 +267,28 @@ static void test_browser(void **state)
                              "--loglevel=error >/dev/null"),
                          0);
 
-    char dir[] = "/tmp/stepd_ui_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    int port = free_port(), demo_port = free_port();
-    assert_true(port > 0 && demo_port > 0 && port != demo_port);
-    char listen[32], demo_listen[32], db[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    snprintf(demo_listen, sizeof demo_listen, "127.0.0.1:%d", demo_port);
-    snprintf(db, sizeof db, "%s/stepd.db", dir);
-    const char *serve[] = {"serve", "--listen", listen, "--db", db,
-                           "--auth-token", TOKEN, NULL};
-    const char *demo[] = {"demo-service", "--listen", demo_listen, NULL};
-    pid_t s = spawn(dir, "serve.log", port, serve);
-    pid_t d = s ? spawn(dir, "demo.log", demo_port, demo) : 0;
+    sh_server srv, demo;
+    assert_int_equal(sh_make_dir(&srv, "/tmp/stepd_ui_XXXXXX"), 0);
+    demo = srv;
+    snprintf(demo.log, sizeof demo.log, "%s/demo.log", srv.dir);
+    const char *serve_args[] = {"--auth-token", TOKEN, NULL};
+    sh_opts serve = {.args = serve_args};
+    /* demo-service has no /healthz: ready once it accepts a connection */
+    sh_opts demo_opts = {.command = "demo-service", .no_db = true,
+                         .ready = SH_READY_CONNECT};
+    bool s = sh_start(&srv, &serve) == 0;
+    bool d = s && sh_start(&demo, &demo_opts) == 0;
     const char *shots = getenv("UI_SCREENSHOTS") ? getenv("UI_SCREENSHOTS")
                                                  : "build/ui-screenshots";
     int rc = s && d ? run("node --no-warnings tests/ui/console.mjs "
-                          "http://%s http://%s %s '%s'",
-                          listen, demo_listen, TOKEN, shots)
+                          "http://127.0.0.1:%d http://127.0.0.1:%d %s '%s'",
+                          srv.port, demo.port, TOKEN, shots)
                     : -1;
-    int ds = d ? stop(d) : -1, ss = s ? stop(s) : -1;
+    int ds = d ? sh_stop(&demo) : -1, ss = s ? sh_stop(&srv) : -1;
     if (rc == 0 && ss == 0)
-        run("rm -rf '%s'", dir);
+        sh_remove_dir(&srv);
     else
-        fprintf(stderr, "test_ui: logs kept in %s\n", dir);
+        fprintf(stderr, "test_ui: logs kept in %s\n", srv.dir);
     assert_int_equal(rc, 0);
     assert_int_equal(ss, 0);
     (void)ds;
