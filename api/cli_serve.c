@@ -78,6 +78,8 @@ static void announce(sfn_log *log, const sfn_config *c, bool loopback)
                   c->auth_token ? " -H \"Authorization: Bearer $STEPD_TOKEN\""
                                 : "",
                   url);
+    sfn_log_write(log, SFN_LOG_INFO, NULL, NULL, 0, "web console: %s/ui/",
+                  url);
     if (!c->tasks.n_allow)
         sfn_log_write(log, SFN_LOG_WARN, NULL, NULL, 0,
                       "http.allow is not set: HTTP tasks and resource "

@@ -15,6 +15,7 @@ echo "== stepd load --db stepd.db samples/*.asl.json"
 echo
 cat <<MSG
 == stepd serve --db stepd.db --listen $listen
+Open the web console: http://$listen/ui/
 Try, from another terminal:
   curl -s -X POST -H 'Content-Type: application/json' \\
        -d @samples/hello-world.input.json \\
