@@ -141,6 +141,35 @@ static bool create_activity_read(json_t *req, const char **name,
     return true;
 }
 
+/* AWS's quota of activities per account and region. */
+#define ACTIVITIES_MAX 10000
+
+static int count_one(const sfn_activity_rec *a, void *ud)
+{
+    (void)a;
+    ++*(size_t *)ud;
+    return 0;
+}
+
+/* A new activity beyond the quota: ActivityLimitExceeded. */
+static bool activity_room(sfn_store *st, const char *arn, sfn_error *err)
+{
+    sfn_activity_rec a = {0};
+    sfn_error e2;
+    if (sfn_store_get_activity(st, arn, &a, &e2) == SFN_OK) {
+        sfn_activity_rec_free(&a);
+        return true; /* a repeat: idempotent */
+    }
+    size_t n = 0;
+    if (sfn_store_list_activities(st, NULL, 0, count_one, &n, err) != SFN_OK)
+        return false;
+    if (n < ACTIVITIES_MAX)
+        return true;
+    svc_fail(err, "ActivityLimitExceeded",
+             "Activity Limit Exceeded: %d activities exist", ACTIVITIES_MAX);
+    return false;
+}
+
 json_t *svc_CreateActivity(sfn_service *svc, sfn_store *st, json_t *req,
                            sfn_error *err)
 {
@@ -151,6 +180,12 @@ json_t *svc_CreateActivity(sfn_service *svc, sfn_store *st, json_t *req,
     char *arn = svc_activity_arn(svc, name);
     if (!arn)
         return svc_internal(err);
+    if (!activity_room(st, arn, err)) {
+        free(arn);
+        if (!err->name[0])
+            svc_internal(err);
+        return NULL;
+    }
     bool created = false;
     json_t *out = NULL;
     sfn_activity_rec a = {0};

@@ -514,8 +514,20 @@ static void take_activity(sfn_engine *e, engine_call *c, int64_t now)
     c->deadline_ms = now + (p->timeout_ms > 0 ? p->timeout_ms : 0);
     /* FIFO: the longest-waiting worker gets the next task */
     engine_call **pp = &e->pollers;
-    while (*pp)
+    size_t same = 0;
+    while (*pp) {
+        same += !strcmp((*pp)->poll->activity_arn, p->activity_arn);
         pp = &(*pp)->next;
+    }
+    if (same >= SFN_ENGINE_POLLERS_MAX) { /* AWS's quota per activity */
+        answer(e, c,
+               sfn_error_set(c->err, SFN_ELIMIT, "ActivityWorkerLimitExceeded",
+                             -1,
+                             "Activity Worker Limit Exceeded: %d "
+                             "GetActivityTask calls already wait on '%s'",
+                             SFN_ENGINE_POLLERS_MAX, p->activity_arn));
+        return;
+    }
     c->next = NULL;
     *pp = c;
 }

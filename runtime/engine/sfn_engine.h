@@ -212,6 +212,9 @@ typedef struct sfn_activity_poll {
 
 sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
                                 sfn_error *err);
+/* At most this many GetActivityTask calls wait on one activity at a time;
+ * the next is refused with "ActivityWorkerLimitExceeded" (AWS's quota). */
+#define SFN_ENGINE_POLLERS_MAX 1000
 void sfn_activity_poll_done(sfn_activity_poll *p);
 
 /* GetActivityTask without waiting: done(ud, p, rc) runs once, as for

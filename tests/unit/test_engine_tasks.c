@@ -542,6 +542,55 @@ static void test_stop_closes_the_token(void **state)
     free(arn);
 }
 
+static void count_done(void *ud, sfn_activity_poll *p, sfn_rc rc)
+{
+    (void)p;
+    (void)rc;
+    __atomic_add_fetch((int *)ud, 1, __ATOMIC_SEQ_CST);
+}
+
+/* At most SFN_ENGINE_POLLERS_MAX GetActivityTask wait on one activity. */
+static void test_activity_worker_limit(void **state)
+{
+    fixture *f = *state;
+    static sfn_activity_poll polls[SFN_ENGINE_POLLERS_MAX];
+    static sfn_error errs[SFN_ENGINE_POLLERS_MAX];
+    int done = 0;
+    for (int i = 0; i < SFN_ENGINE_POLLERS_MAX; i++) {
+        polls[i] = (sfn_activity_poll){.activity_arn = ACT, .worker = "w",
+                                       .timeout_ms = 3600000};
+        assert_int_equal(sfn_engine_call_activity_async(
+                             f->engine, &polls[i], &errs[i], count_done,
+                             &done),
+                         SFN_OK);
+    }
+    sfn_activity_poll one = {.activity_arn = ACT, .worker = "extra",
+                             .timeout_ms = 3600000};
+    sfn_error err;
+    assert_int_equal(sfn_engine_call_activity(f->engine, &one, &err),
+                     SFN_ELIMIT);
+    assert_string_equal(err.name, "ActivityWorkerLimitExceeded");
+    /* another activity is not affected */
+    sfn_activity_poll other = {
+        .activity_arn = "arn:aws:states:us-east-1:123456789012:activity:x",
+        .timeout_ms = 0};
+    assert_int_equal(sfn_engine_call_activity(f->engine, &other, &err),
+                     SFN_OK);
+    assert_null(other.token);
+    /* the waiting ones are answered empty when released */
+    assert_int_equal(sfn_engine_call_release_pollers(f->engine), SFN_OK);
+    for (int i = 0; i < 5000 &&
+                    __atomic_load_n(&done, __ATOMIC_SEQ_CST) <
+                        SFN_ENGINE_POLLERS_MAX;
+         i++)
+        nap();
+    assert_int_equal(done, SFN_ENGINE_POLLERS_MAX);
+    for (int i = 0; i < SFN_ENGINE_POLLERS_MAX; i++) {
+        assert_null(polls[i].token);
+        sfn_activity_poll_done(&polls[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +608,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_closes_the_token, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_jsonata_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activity_worker_limit, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -618,6 +618,34 @@ static void test_unbound_resource_refused_at_start(void **state)
     json_decref(m);
 }
 
+/* AWS's quota: 10,000 activities; a repeat of an existing name is still
+ * answered (CreateActivity is idempotent). */
+static void test_activity_limit(void **state)
+{
+    fx *f = *state;
+    json_decref(ok(f, "CreateActivity", "{\"name\":\"first\"}"));
+    sfn_store *st = NULL;
+    sfn_error err;
+    assert_int_equal(sfn_store_open(f->path, NULL, &st, &err), SFN_OK);
+    assert_int_equal(sfn_store_begin(st, &err), SFN_OK);
+    for (int i = 1; i < 10000; i++) {
+        char name[32], arn[128];
+        snprintf(name, sizeof name, "bulk-%05d", i);
+        snprintf(arn, sizeof arn, A_ARN "%s", name);
+        bool created = false;
+        assert_int_equal(sfn_store_put_activity(st, arn, name, 1, &created,
+                                                &err),
+                         SFN_OK);
+    }
+    assert_int_equal(sfn_store_commit(st, &err), SFN_OK);
+    sfn_store_close(st);
+    fails(f, "CreateActivity", "ActivityLimitExceeded",
+          "{\"name\":\"one-too-many\"}");
+    json_t *again = ok(f, "CreateActivity", "{\"name\":\"first\"}");
+    assert_string_equal(str(again, "activityArn"), A_ARN "first");
+    json_decref(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +662,7 @@ int main(void)
         T(test_callback_failure),
         T(test_callback_heartbeat_timeout),
         T(test_activity_crud),
+        T(test_activity_limit),
         T(test_activity_errors),
         T(test_activity_name_taken_elsewhere),
         T(test_list_activities_paging),
