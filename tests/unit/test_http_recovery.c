@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "http_fixture.h"
+#include "kill_harness.h"
 #include "sfn_asl.h"
 #include "sfn_engine.h"
 #include "sfn_json.h"
@@ -59,27 +60,13 @@ static const char machine[] =
     POST("\"step.$\":\"$.item\"") "\"End\":true}}},"
     "\"ResultPath\":\"$.m\",\"End\":true}}}";
 
-static sfn_graph *compile(const char *text)
-{
-    sfn_diags d;
-    sfn_diags_init(&d);
-    sfn_graph *g = NULL;
-    sfn_asl_opts o = {0};
-    if (sfn_asl_compile_text(text, strlen(text), &o, &d, &g) != SFN_OK)
-        fail_msg("machine does not compile: %s at %s",
-                 d.count ? d.items[0].message : "?",
-                 d.count ? d.items[0].location : "");
-    sfn_diags_free(&d);
-    return g;
-}
-
 static sfn_graph *loader(void *ud, const char *name, int64_t revision,
                          sfn_error *err)
 {
     (void)ud;
     (void)revision;
     if (!strcmp(name, "calls"))
-        return compile(machine);
+        return kh_compile(machine);
     sfn_error_set(err, SFN_ENOTFOUND, NULL, -1, "no machine %s", name);
     return NULL;
 }
@@ -119,68 +106,6 @@ static json_t *expected_for(const char *url, int k)
     return out;
 }
 
-static sfn_store *open_store(const char *path)
-{
-    sfn_store *s = NULL;
-    sfn_error err;
-    assert_int_equal(sfn_store_open(path, NULL, &s, &err), SFN_OK);
-    return s;
-}
-
-/* Child: recover and run with an HTTP task dispatcher; when idle it
- * writes "k" to `done` (a pipe: under valgrind the exit status reports the
- * fixture's memory, inherited without its threads, as leaked) and exits.
- * It never touches the fixture, whose threads live in the parent. */
-static void child_run(const char *path, int done)
-{
-    sfn_store *s = NULL;
-    sfn_error err;
-    sfn_tasks_config tc = {0};
-    sfn_tasks *t = NULL;
-    sfn_engine *e = NULL;
-    if (sfn_store_open(path, NULL, &s, &err) != SFN_OK ||
-        !(t = sfn_tasks_new(&tc, &err))) {
-        fprintf(stderr, "child: %s\n", err.cause);
-        _exit(3);
-    }
-    sfn_engine_opts o = {.store = s, .load_graph = loader, .tasks = t};
-    if (!(e = sfn_engine_new(&o, &err)) ||
-        sfn_engine_recover(e, NULL, &err) != SFN_OK ||
-        sfn_engine_run_until_idle(e, &err) != SFN_OK) {
-        fprintf(stderr, "child: %s\n", err.cause);
-        _exit(3);
-    }
-    sfn_engine_free(e);
-    sfn_tasks_free(t);
-    sfn_store_close(s);
-    _exit(write(done, "k", 1) == 1 ? 0 : 4);
-}
-
-/* Forks a child_run; *done_fd gets the read end of its pipe. */
-static pid_t spawn(const char *path, int *done_fd)
-{
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        child_run(path, p[1]);
-    }
-    close(p[1]);
-    *done_fd = p[0];
-    return pid;
-}
-
-/* Whether the child said it finished (reads and closes fd). */
-static bool finished(int fd)
-{
-    char c = 0;
-    bool ok = read(fd, &c, 1) == 1 && c == 'k';
-    close(fd);
-    return ok;
-}
-
 typedef struct hist_check {
     int64_t expect_id;
     int terminal, scheduled, succeeded;
@@ -204,7 +129,7 @@ static int check_event(const sfn_store_event *ev, void *ud)
 static void verify_executions(const char *path, char arns[][256],
                               const char *url)
 {
-    sfn_store *s = open_store(path);
+    sfn_store *s = kh_open_store(path);
     sfn_error err;
     for (int i = 0; i < EXECUTIONS; i++) {
         sfn_exec_rec r = {0};
@@ -324,12 +249,12 @@ static void verify_every_call_seen(hfx_server *srv)
 /* Starts the workload and commits it, with no dispatcher running. */
 static void start_all(const char *path, const char *url, char arns[][256])
 {
-    sfn_store *s = open_store(path);
+    sfn_store *s = kh_open_store(path);
     sfn_error err;
     sfn_engine_opts o = {.store = s, .load_graph = loader, .round_budget = 1};
     sfn_engine *e = sfn_engine_new(&o, &err);
     assert_non_null(e);
-    sfn_graph *g = compile(machine);
+    sfn_graph *g = kh_compile(machine);
     for (int i = 0; i < EXECUTIONS; i++) {
         json_t *in = input_for(url, i);
         char name[16], *arn = NULL;
@@ -349,51 +274,24 @@ static void start_all(const char *path, const char *url, char arns[][256])
     sfn_store_close(s);
 }
 
-static void remove_db(const char *path)
+/* Started: the service saw a new request (so the child has calls in
+ * flight; a slow start under valgrind or load still ends with calls in
+ * flight when it is killed 50-400 ms later). */
+typedef struct progress {
+    hfx_server *srv;
+    size_t seen;
+} progress;
+
+static bool call_arrived(void *ud, int wait_ms)
 {
-    char side[96];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    progress *pr = ud;
+    return hfx_wait_count(pr->srv, NULL, pr->seen + 1, wait_ms);
 }
 
-static bool run_child_to_end(const char *path)
-{
-    int fd;
-    pid_t pid = spawn(path, &fd);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return finished(fd);
-}
-
-/* One child that recovers and runs; killed 50-400 ms after its first
- * call reached the service (so a slow start under valgrind or load still
- * ends with calls in flight).  1 when the kill landed, 0 when the child
- * had already finished. */
 static int kill_cycle(hfx_server *srv, const char *path)
 {
-    size_t seen = hfx_count(srv, NULL);
-    int fd;
-    pid_t pid = spawn(path, &fd);
-    int status = 0;
-    pid_t gone = 0;
-    for (int i = 0; i < 100 && !hfx_wait_count(srv, NULL, seen + 1, 50) &&
-                    (gone = waitpid(pid, &status, WNOHANG)) == 0;
-         i++)
-        ;
-    if (gone != pid) {
-        struct timespec ts = {0, (long)(rand() % 351 + 50) * 1000000L};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    bool done = finished(fd);
-    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !done)
-        return 1;
-    assert_true(done); /* it finished before the kill */
-    return 0;
+    progress pr = {srv, hfx_count(srv, NULL)};
+    return kh_kill_cycle(path, loader, call_arrived, &pr, 100, 50, 350);
 }
 
 static void test_http_kill_campaign(void **state)
@@ -410,7 +308,7 @@ static void test_http_kill_campaign(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    remove_db(path);
+    kh_remove_db(path);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
     char(*arns)[256] = calloc(EXECUTIONS, sizeof *arns);
@@ -421,7 +319,7 @@ static void test_http_kill_campaign(void **state)
     int kills = 0;
     for (int k = 0; k < KILLS; k++)
         kills += kill_cycle(srv, path);
-    assert_true(run_child_to_end(path));
+    assert_true(kh_run_child_to_end(path, loader));
 
     verify_executions(path, arns, url);
     verify_every_call_seen(srv);
@@ -436,7 +334,7 @@ static void test_http_kill_campaign(void **state)
                   kills, EXECUTIONS, st.requests, st.distinct, st.resent);
     hfx_stop(srv);
     free(arns);
-    remove_db(path);
+    kh_remove_db(path);
 }
 
 int main(void)
