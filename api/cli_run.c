@@ -463,7 +463,7 @@ int sfn_cli_history(int argc, char **argv)
     sfn_store *store = NULL;
     sfn_error err;
     sfn_store_opts so = {.read_only = true};
-    if (access(db, R_OK) != 0) {
+    if (!sfn_store_spec_is_url(db) && access(db, R_OK) != 0) {
         fprintf(stderr, "stepd history: cannot read '%s': %s\n", db,
                 strerror(errno));
         return SFN_CLI_USAGE;

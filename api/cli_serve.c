@@ -18,7 +18,7 @@
 
 static void serve_usage(FILE *out)
 {
-    fputs("usage: stepd serve [--listen HOST:PORT] [--db FILE] "
+    fputs("usage: stepd serve [--listen HOST:PORT] [--db FILE|URL] "
           "[--config FILE]\n"
           "                   [--log-level debug|info|warn|error] "
           "[--log-format text|json] [--KEY VALUE...]\n"
@@ -51,6 +51,8 @@ static sfn_service *open_service(const sfn_config *c, sfn_tasks *tasks,
     sfn_service_opts o;
     memset(&o, 0, sizeof o);
     o.db_path = c->db;
+    o.node_id = c->node_id;
+    o.lease_ms = c->lease_seconds * 1000;
     o.sync = c->sync;
     o.region = c->region;
     o.account = c->account;

@@ -43,7 +43,16 @@ typedef struct {
 static const setting settings[] = {
     {"listen", T_STR, OFF(listen), "127.0.0.1:8083", 0, 0,
      "address and port to listen on (HOST:PORT, [IPv6]:PORT)"},
-    {"db", T_STR, OFF(db), "stepd.db", 0, 0, "SQLite database file"},
+    {"db", T_STR, OFF(db), "stepd.db", 0, 0,
+     "SQLite database file, or a PostgreSQL URL (postgres://USER@HOST:PORT/"
+     "DB) shared by several nodes"},
+    {"node.id", T_OPTSTR, OFF(node_id), "", 0, 0,
+     "PostgreSQL: this node's id ([A-Za-z0-9_-], up to 40); empty = a "
+     "generated one (a node restarting with its id takes its executions "
+     "back at once)"},
+    {"node.lease_seconds", T_INT, OFF(lease_seconds), "10", 1, 3600,
+     "PostgreSQL: node lease; another node takes over this node's "
+     "executions this long after it stops renewing"},
     {"sync", T_SYNC, OFF(sync), "normal", 0, 0,
      "SQLite synchronous mode: normal or full (fsync every commit)"},
     {"region", T_STR, OFF(region), "us-east-1", 0, 0, "region in ARNs"},
@@ -1045,6 +1054,7 @@ void sfn_config_free(sfn_config *c)
         return;
     free(c->listen);
     free(c->db);
+    free(c->node_id);
     free(c->region);
     free(c->account);
     free(c->auth_token);

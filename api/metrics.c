@@ -103,9 +103,48 @@ static void engine_hist(FILE *f, const char *name, const char *help,
             (long long)cum);
 }
 
+static void node_metric(FILE *f, const char *type, const char *name,
+                        const char *help, const char *node, int64_t v)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s{node=\"%s\"} %lld\n", name,
+            help, name, type, name, node, (long long)v);
+}
+
+/* Per node on a shared store (PostgreSQL): leases and routed calls. */
+static void render_node(FILE *f, const sfn_service_stats *s, const char *n)
+{
+    node_metric(f, "gauge", "stepd_node_leases_held",
+                "Running executions this node holds the lease of.", n,
+                s->engine.lease_held);
+    node_metric(f, "counter", "stepd_node_claims_total",
+                "Executions claimed (at start and from dead nodes).", n,
+                s->engine.lease_claims);
+    node_metric(f, "counter", "stepd_node_takeovers_total",
+                "Executions taken over from a node whose lease expired.", n,
+                s->engine.lease_takeovers);
+    node_metric(f, "counter", "stepd_node_lease_losses_total",
+                "Executions found taken by another node (a commit refused "
+                "by the fencing epoch).",
+                n, s->engine.lease_lost);
+    node_metric(f, "counter", "stepd_node_lease_renew_failures_total",
+                "Node lease renewals that failed.", n,
+                s->engine.lease_renew_failures);
+    node_metric(f, "counter", "stepd_node_calls_routed_total",
+                "Calls sent to the node holding the execution.", n,
+                s->cluster.msgs_sent);
+    node_metric(f, "counter", "stepd_node_calls_served_total",
+                "Calls from other nodes acted on here.", n,
+                s->cluster.msgs_served);
+    node_metric(f, "counter", "stepd_node_activity_tasks_total",
+                "Queued activity tasks handed to workers here.", n,
+                s->cluster.activity_tasks);
+}
+
 static void render_service(FILE *f, sfn_service *svc)
 {
     sfn_service_stats s = sfn_service_get_stats(svc);
+    if (sfn_service_node_id(svc))
+        render_node(f, &s, sfn_service_node_id(svc));
     counter(f, "stepd_executions_started_total", "Executions started.",
             s.executions_started);
     counter(f, "stepd_executions_succeeded_total", "Executions succeeded.",

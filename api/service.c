@@ -7,6 +7,7 @@
 
 #include "service_async.h"
 #include "service_internal.h"
+#include "sfn_cluster.h"
 #include "sfn_asl.h"
 #include "sfn_events.h"
 
@@ -201,6 +202,8 @@ static void observe(void *ud, const sfn_execution *x, const sfn_event *ev)
         break;
     }
     s->engine = sfn_engine_get_stats(svc->engine);
+    if (svc->cluster)
+        s->cluster = sfn_cluster_get_stats(svc->cluster);
     pthread_mutex_unlock(&svc->stats_mu);
 }
 
@@ -218,9 +221,55 @@ int64_t svc_open_executions(sfn_service *svc)
 }
 
 const char *sfn_service_region(const sfn_service *svc) { return svc->region; }
+const char *sfn_service_node_id(const sfn_service *svc)
+{
+    return svc->cluster ? sfn_store_node_id(svc->engine_store) : NULL;
+}
 const char *sfn_service_account(const sfn_service *svc)
 {
     return svc->account;
+}
+
+/* ---- calls on one execution (routed on a shared store) ------------------- */
+
+sfn_rc svc_call_stop(sfn_service *svc, sfn_store *st, const char *arn,
+                     const char *error, const char *cause, bool compensate,
+                     int64_t *stop_ms, sfn_error *err)
+{
+    if (svc->cluster)
+        return sfn_cluster_call_stop(svc->cluster, st, arn, error, cause,
+                                     compensate, stop_ms, err);
+    return sfn_engine_call_stop_ex(svc->engine, arn, error, cause, compensate,
+                                   stop_ms, err);
+}
+
+sfn_rc svc_call_task(sfn_service *svc, sfn_store *st, const char *token,
+                     sfn_task_verb verb, json_t *output, const char *error,
+                     const char *cause, sfn_error *err)
+{
+    if (svc->cluster)
+        return sfn_cluster_call_task(svc->cluster, st, token, verb, output,
+                                     error, cause, err);
+    return sfn_engine_call_task(svc->engine, token, verb, output, error,
+                                cause, err);
+}
+
+sfn_rc svc_call_activity(sfn_service *svc, sfn_activity_poll *p,
+                         sfn_error *err)
+{
+    if (svc->cluster)
+        return sfn_cluster_call_activity(svc->cluster, p, err);
+    return sfn_engine_call_activity(svc->engine, p, err);
+}
+
+sfn_rc svc_call_activity_async(sfn_service *svc, sfn_activity_poll *p,
+                               sfn_error *err, sfn_activity_done_fn done,
+                               void *ud)
+{
+    if (svc->cluster)
+        return sfn_cluster_call_activity_async(svc->cluster, p, err, done,
+                                               ud);
+    return sfn_engine_call_activity_async(svc->engine, p, err, done, ud);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -260,7 +309,10 @@ static sfn_rc service_init(sfn_service *svc, const sfn_service_opts *o,
         return sfn_error_set(err, SFN_ENOMEM, "InternalFailure", -1,
                              "out of memory");
     sfn_store_opts eso = svc->store_opts;
-    eso.engine = true; /* a second stepd on this database is refused */
+    eso.engine = true; /* SQLite: a second stepd on this database is
+                          refused; PostgreSQL: this node registers */
+    eso.node_id = o->node_id;
+    eso.lease_ms = o->lease_ms;
     sfn_rc rc = sfn_store_open(svc->db_path, &eso, &svc->engine_store, err);
     if (rc != SFN_OK)
         return rc;
@@ -277,10 +329,27 @@ static sfn_rc service_init(sfn_service *svc, const sfn_service_opts *o,
                           .load_ud = svc,
                           .observer = observe,
                           .observer_ud = svc,
-                          .tasks = o->tasks};
+                          .tasks = o->tasks,
+                          .lease_ms = o->lease_ms};
     svc->engine = sfn_engine_new(&eo, err);
     if (!svc->engine)
         return err && err->rc ? err->rc : SFN_ENOMEM;
+    if (sfn_store_shared(svc->engine_store)) {
+        /* the API's connections post routed calls in this node's name */
+        if (!(svc->node_id = strdup(sfn_store_node_id(svc->engine_store))))
+            return sfn_error_set(err, SFN_ENOMEM, NULL, -1, "out of memory");
+        svc->store_opts.node_id = svc->node_id;
+        /* the cluster is up before the engine claims anything, so calls
+         * routed here find a server */
+        sfn_cluster_opts co = {.db_spec = svc->db_path,
+                               .engine = svc->engine,
+                               .node_id =
+                                   sfn_store_node_id(svc->engine_store)};
+        if (!(svc->cluster = sfn_cluster_start(&co, err)))
+            return err && err->rc ? err->rc : SFN_ENOMEM;
+        sfn_engine_set_on_claim(svc->engine, sfn_cluster_claimed,
+                                svc->cluster);
+    }
     if (pthread_create(&svc->thread, NULL, engine_thread, svc))
         return sfn_error_set(err, SFN_EIO, "InternalFailure", -1,
                              "cannot start the engine thread");
@@ -316,6 +385,11 @@ void sfn_service_free(sfn_service *svc)
         sfn_engine_wake(svc->engine);
         pthread_join(svc->thread, NULL);
     }
+    /* the cluster's threads call into the engine: they are answered (and
+     * refused from now on) before they are joined, then the engine goes */
+    if (svc->engine)
+        sfn_engine_close_calls(svc->engine);
+    sfn_cluster_free(svc->cluster);
     sfn_engine_free(svc->engine);
     sfn_store_close(svc->engine_store);
     for (size_t i = 0; i < svc->n_pool; i++)
@@ -327,6 +401,7 @@ void sfn_service_free(sfn_service *svc)
         sfn_graph_unref((sfn_graph *)(intptr_t)json_integer_value(v));
     json_decref(svc->cache);
     free(svc->db_path);
+    free(svc->node_id);
     pthread_mutex_destroy(&svc->pool_mu);
     pthread_mutex_destroy(&svc->cache_mu);
     pthread_mutex_destroy(&svc->stats_mu);

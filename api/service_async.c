@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "service_async.h"
+#include "sfn_cluster.h"
 
 typedef enum { ASYNC_NONE, ASYNC_START, ASYNC_START_SYNC, ASYNC_POLL } kind;
 
@@ -128,8 +129,8 @@ static bool poll_async(sfn_service *svc, sfn_store *st, json_t *req,
     j->p = (sfn_activity_poll){.activity_arn = j->arn,
                                .worker = j->worker,
                                .timeout_ms = wait_s * 1000};
-    if (sfn_engine_call_activity_async(svc->engine, &j->p, &j->err,
-                                       poll_answered, j) == SFN_OK)
+    if (svc_call_activity_async(svc, &j->p, &j->err, poll_answered, j) ==
+        SFN_OK)
         return true;
     *err = j->err;
     poll_job_free(j);
@@ -198,6 +199,8 @@ void sfn_service_async_discard(sfn_service_async *a)
 
 void sfn_service_release_polls(sfn_service *svc)
 {
+    if (svc->cluster)
+        sfn_cluster_release_pollers(svc->cluster);
     sfn_engine_call_release_pollers(svc->engine);
 }
 

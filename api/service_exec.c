@@ -701,7 +701,6 @@ json_t *svc_RedriveExecution(sfn_service *svc, sfn_store *st, json_t *req,
 json_t *svc_StopExecution(sfn_service *svc, sfn_store *st, json_t *req,
                           sfn_error *err)
 {
-    (void)st;
     const char *arn = NULL, *error = NULL, *cause = NULL;
     svc_arn a;
     json_t *comp = json_object_get(req, "compensate"); /* stepd extension */
@@ -718,8 +717,8 @@ json_t *svc_StopExecution(sfn_service *svc, sfn_store *st, json_t *req,
                        &a, err))
         return NULL;
     int64_t stop_ms = 0;
-    if (sfn_engine_call_stop_ex(svc->engine, arn, error, cause,
-                                json_is_true(comp), &stop_ms, err) != SFN_OK)
+    if (svc_call_stop(svc, st, arn, error, cause, json_is_true(comp),
+                      &stop_ms, err) != SFN_OK)
         return err->name[0] ? NULL : svc_internal(err);
     return json_pack("{s:o}", "stopDate", svc_date(stop_ms));
 }

@@ -18,6 +18,9 @@ struct sfn_service {
     struct sfn_tasks *tasks;  /* borrowed; NULL = no mock test cases      */
     sfn_store *engine_store;  /* the engine thread's connection           */
     sfn_engine *engine;
+    struct sfn_cluster *cluster; /* shared store: routes calls between
+                                    nodes; NULL for SQLite                 */
+    char *node_id;            /* shared store: this node's id             */
     pthread_t thread;
     bool thread_started;
     volatile int stop;
@@ -38,6 +41,20 @@ struct sfn_service {
  * error type. */
 typedef json_t *(*svc_action_fn)(sfn_service *svc, sfn_store *st,
                                  json_t *req, sfn_error *err);
+
+/* Engine calls on one execution, routed to the node holding it when the
+ * store is shared (runtime/cluster), else made on this node's engine. */
+sfn_rc svc_call_stop(sfn_service *svc, sfn_store *st, const char *arn,
+                     const char *error, const char *cause, bool compensate,
+                     int64_t *stop_ms, sfn_error *err);
+sfn_rc svc_call_task(sfn_service *svc, sfn_store *st, const char *token,
+                     sfn_task_verb verb, json_t *output, const char *error,
+                     const char *cause, sfn_error *err);
+sfn_rc svc_call_activity(sfn_service *svc, sfn_activity_poll *p,
+                         sfn_error *err);
+sfn_rc svc_call_activity_async(sfn_service *svc, sfn_activity_poll *p,
+                               sfn_error *err, sfn_activity_done_fn done,
+                               void *ud);
 
 /* Fails with an AWS error type and message; returns NULL. */
 json_t *svc_fail(sfn_error *err, const char *type, const char *fmt, ...)

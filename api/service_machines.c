@@ -402,9 +402,8 @@ json_t *svc_DeleteStateMachine(sfn_service *svc, sfn_store *st, json_t *req,
     json_array_foreach(running, i, v)
     {
         sfn_error e2;
-        sfn_engine_call_stop(svc->engine, json_string_value(v),
-                             "States.Aborted",
-                             "The state machine was deleted", NULL, &e2);
+        svc_call_stop(svc, st, json_string_value(v), "States.Aborted",
+                      "The state machine was deleted", false, NULL, &e2);
     }
     json_decref(running);
     sfn_rc rc = sfn_store_delete_machine(st, a.name, err);

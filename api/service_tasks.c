@@ -34,13 +34,13 @@ static bool read_token(json_t *req, const char **token, sfn_error *err)
 
 /* The engine names its errors (InvalidToken, TaskDoesNotExist,
  * TaskTimedOut); anything unnamed is ours. */
-static json_t *send_task(sfn_service *svc, const char *token,
+static json_t *send_task(sfn_service *svc, sfn_store *st, const char *token,
                          sfn_task_verb verb, json_t *output,
                          const char *error, const char *cause,
                          sfn_error *err)
 {
-    if (sfn_engine_call_task(svc->engine, token, verb, output, error, cause,
-                             err) != SFN_OK)
+    if (svc_call_task(svc, st, token, verb, output, error, cause, err) !=
+        SFN_OK)
         return err->name[0] ? NULL : svc_internal(err);
     return json_object();
 }
@@ -48,7 +48,6 @@ static json_t *send_task(sfn_service *svc, const char *token,
 json_t *svc_SendTaskSuccess(sfn_service *svc, sfn_store *st, json_t *req,
                             sfn_error *err)
 {
-    (void)st;
     const char *token = NULL, *text = NULL;
     if (!read_token(req, &token, err) ||
         !svc_str(req, "output", true, svc->limits.payload_bytes_max, &text,
@@ -60,7 +59,7 @@ json_t *svc_SendTaskSuccess(sfn_service *svc, sfn_store *st, json_t *req,
         return svc_fail(err, "InvalidOutput",
                         "Invalid Output: '%s at line %d, column %d'",
                         je.text, je.line, je.column);
-    json_t *out = send_task(svc, token, SFN_TASK_SUCCESS, output, NULL, NULL,
+    json_t *out = send_task(svc, st, token, SFN_TASK_SUCCESS, output, NULL, NULL,
                             err);
     json_decref(output);
     return out;
@@ -69,23 +68,21 @@ json_t *svc_SendTaskSuccess(sfn_service *svc, sfn_store *st, json_t *req,
 json_t *svc_SendTaskFailure(sfn_service *svc, sfn_store *st, json_t *req,
                             sfn_error *err)
 {
-    (void)st;
     const char *token = NULL, *error = NULL, *cause = NULL;
     if (!read_token(req, &token, err) ||
         !svc_str(req, "error", false, ERROR_MAX, &error, err) ||
         !svc_str(req, "cause", false, CAUSE_MAX, &cause, err))
         return NULL;
-    return send_task(svc, token, SFN_TASK_FAILURE, NULL, error, cause, err);
+    return send_task(svc, st, token, SFN_TASK_FAILURE, NULL, error, cause, err);
 }
 
 json_t *svc_SendTaskHeartbeat(sfn_service *svc, sfn_store *st, json_t *req,
                               sfn_error *err)
 {
-    (void)st;
     const char *token = NULL;
     if (!read_token(req, &token, err))
         return NULL;
-    return send_task(svc, token, SFN_TASK_HEARTBEAT, NULL, NULL, NULL, err);
+    return send_task(svc, st, token, SFN_TASK_HEARTBEAT, NULL, NULL, NULL, err);
 }
 
 /* ---- activities --------------------------------------------------------- */
@@ -329,7 +326,7 @@ json_t *svc_GetActivityTask(sfn_service *svc, sfn_store *st, json_t *req,
     sfn_activity_poll p = {.activity_arn = arn,
                            .worker = worker,
                            .timeout_ms = wait_s * 1000};
-    if (sfn_engine_call_activity(svc->engine, &p, err) != SFN_OK) {
+    if (svc_call_activity(svc, &p, err) != SFN_OK) {
         sfn_activity_poll_done(&p);
         return err->name[0] ? NULL : svc_internal(err);
     }

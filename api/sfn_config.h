@@ -25,7 +25,9 @@ typedef struct sfn_config_key {
 
 typedef struct sfn_config {
     char *listen;              /* "HOST:PORT"; default 127.0.0.1:8083       */
-    char *db;                  /* default "stepd.db"                        */
+    char *db;                  /* default "stepd.db"; or a postgres:// URL  */
+    char *node_id;             /* PostgreSQL node id; NULL = generated      */
+    int64_t lease_seconds;     /* PostgreSQL node lease; default 10         */
     sfn_sync_mode sync;        /* normal (default) | full                   */
     char *region;              /* default "us-east-1"                       */
     char *account;             /* 12 digits; default "123456789012"         */

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sfn_cluster.h"
 #include "sfn_engine.h"
 #include "sfn_err.h"
 #include "sfn_store.h"
@@ -25,7 +26,12 @@
 typedef struct sfn_service sfn_service;
 
 typedef struct sfn_service_opts {
-    const char *db_path;       /* SQLite file (created when missing)        */
+    const char *db_path;       /* SQLite file (created when missing) or a
+                                  PostgreSQL URL (sfn_store_open): then
+                                  this is one node of possibly several     */
+    const char *node_id;       /* PostgreSQL: this node's id; NULL = a
+                                  generated one                             */
+    int64_t lease_ms;          /* PostgreSQL: node lease; 0 = 10,000        */
     sfn_sync_mode sync;        /* synchronous=NORMAL (default) or FULL       */
     const char *region;        /* ARNs; default "us-east-1"                  */
     const char *account;       /* ARNs; default "123456789012"               */
@@ -128,10 +134,14 @@ int sfn_service_http_status(const char *error_type);
 /* Engine and request counters for /metrics (a copy). */
 typedef struct sfn_service_stats {
     sfn_engine_stats engine;
+    sfn_cluster_stats cluster;  /* shared store: calls routed between nodes */
     int64_t executions_started, executions_succeeded, executions_failed,
         executions_timed_out, executions_aborted, executions_open;
 } sfn_service_stats;
 sfn_service_stats sfn_service_get_stats(sfn_service *svc);
+
+/* This node's id on a shared store (borrowed), NULL for SQLite. */
+const char *sfn_service_node_id(const sfn_service *svc);
 
 /* The configured region and account (borrowed). */
 const char *sfn_service_region(const sfn_service *svc);

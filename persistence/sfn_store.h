@@ -1,8 +1,9 @@
-/* sfn_store.h: the store interface: state machines (with revisions), and in
- * later schema versions executions, history events, timers and task tokens.
- * Knows nothing of ASL: definitions are opaque text.  One implementation
- * today, SQLite (embedded, WAL); the interface hides it so another backend
- * can follow.
+/* sfn_store.h: the store interface: state machines (with revisions),
+ * executions, history events, timers, task tokens, activities, and for a
+ * store shared by several nodes, leases and messages between the nodes.
+ * Knows nothing of ASL: definitions are opaque text.  Two implementations:
+ * SQLite (embedded default, WAL, one engine per file) and PostgreSQL
+ * (chosen by a postgres:// URL; many nodes may share one database).
  *
  * Threading: one sfn_store handle per thread.
  * Ownership: records returned in caller-provided structs own their strings;
@@ -22,20 +23,38 @@ typedef enum { SFN_SYNC_NORMAL = 0, SFN_SYNC_FULL = 1 } sfn_sync_mode;
 typedef struct sfn_store_opts {
     sfn_sync_mode sync;  /* SQLite synchronous=NORMAL (default) or FULL */
     bool read_only;
-    bool engine;         /* the connection of an engine: only one engine
-                            may run on a database at a time.  An exclusive
-                            lock on "<path>.lock" (flock, released when the
-                            store closes or the process dies) enforces it;
-                            a second one is refused with SFN_EBUSY naming
-                            the holder's pid */
+    bool engine;         /* the connection of an engine.  SQLite: only one
+                            engine may run on a database at a time.  An
+                            exclusive lock on "<path>.lock" (flock, released
+                            when the store closes or the process dies)
+                            enforces it; a second one is refused with
+                            SFN_EBUSY naming the holder's pid.  PostgreSQL:
+                            the engine of a node; it registers the node and
+                            holds leases (see "shared stores" below) */
+    const char *node_id; /* PostgreSQL engine connection: this node's id
+                            ([A-Za-z0-9_-], at most 40 chars); NULL = a
+                            generated one ("n" + 12 hex digits).  A node
+                            restarting with the same id claims its own
+                            executions back at once. */
+    int64_t lease_ms;    /* PostgreSQL engine connection: node lease
+                            length; 0 = 10,000 */
 } sfn_store_opts;
 
-/* Opens (creating if needed) the database at `path` and migrates its schema
- * forward to the current version.  A file that is not a stepd database, or
- * whose schema is newer than this binary knows, is refused with SFN_EIO and
- * a cause saying so.  *out untouched on failure. */
-sfn_rc sfn_store_open(const char *path, const sfn_store_opts *opts,
+/* Opens the store named by `spec`: a PostgreSQL URL ("postgres://" or
+ * "postgresql://", libpq's URI syntax) or else a SQLite file path (created
+ * if needed), and migrates its schema forward to the current version
+ * (PostgreSQL: under an advisory lock, so nodes starting together migrate
+ * once).  A database that is not a stepd database, or whose schema is
+ * newer than this binary knows, is refused with SFN_EIO and a cause saying
+ * so; a PostgreSQL server that cannot be reached likewise (the cause names
+ * host, port and database, never the password).  *out untouched on
+ * failure. */
+sfn_rc sfn_store_open(const char *spec, const sfn_store_opts *opts,
                       sfn_store **out, sfn_error *err);
+/* Whether spec names a PostgreSQL database (postgres:// or postgresql://). */
+bool sfn_store_spec_is_url(const char *spec);
+/* "sqlite" or "postgres". */
+const char *sfn_store_backend(const sfn_store *s);
 void sfn_store_close(sfn_store *s); /* NULL ok */
 
 /* Schema version this binary writes, and the one found in an open store. */
@@ -109,7 +128,14 @@ typedef struct sfn_store_event {
 } sfn_store_event;
 
 /* Group commit: every write between begin and commit is one transaction.
- * Nothing written is visible to readers (or durable) before commit. */
+ * Nothing written is visible to readers (or durable) before commit.
+ * PostgreSQL sends the writes in pipeline mode: a write may report its
+ * failure only at commit (the whole transaction then fails and is rolled
+ * back), so callers must treat a failed commit as "nothing written".  On
+ * an engine connection of a shared store every execution written must be
+ * one this node holds the lease of (sfn_store_owns); otherwise the commit
+ * fails with SFN_ELEASE, writing nothing, and the cause names the
+ * execution. */
 sfn_rc sfn_store_begin(sfn_store *s, sfn_error *err);
 sfn_rc sfn_store_commit(sfn_store *s, sfn_error *err);
 void sfn_store_rollback(sfn_store *s);
@@ -141,13 +167,18 @@ sfn_rc sfn_store_get_execution(sfn_store *s, const char *arn,
 sfn_rc sfn_store_find_execution(sfn_store *s, const char *name,
                                 char **arn_out, sfn_error *err);
 /* Running executions whose wake_ms is set and <= until_ms (due timers),
- * soonest first. */
+ * soonest first.  Shared store, engine connection: only executions this
+ * node holds the lease of. */
 sfn_rc sfn_store_list_due(sfn_store *s, int64_t until_ms,
                           int (*cb)(const sfn_exec_rec *r, void *ud),
                           void *ud, sfn_error *err);
-/* Earliest wake_ms of a running execution, 0 when none. */
+/* Earliest wake_ms of a running execution, 0 when none (shared store,
+ * engine connection: of this node's executions). */
 int64_t sfn_store_next_wake(sfn_store *s);
-/* Every execution with status 0 (running), oldest first. */
+/* Every execution with status 0 (running), oldest first.  Shared store,
+ * engine connection: claims (as sfn_store_claim) every running execution
+ * that is this node's or whose owner's lease has expired, and lists those
+ * (recovery at start). */
 sfn_rc sfn_store_list_running(sfn_store *s,
                               int (*cb)(const sfn_exec_rec *r, void *ud),
                               void *ud, sfn_error *err);
@@ -175,7 +206,7 @@ sfn_rc sfn_store_set_checkpoint_pages(sfn_store *s, int pages,
  * page_size), 0 on error. */
 int64_t sfn_store_size_bytes(sfn_store *s);
 
-/* ---- AWS API metadata (store_api.c, schema 3) -------------------------
+/* ---- AWS API metadata (store_sqlite_api.c and store_pg_api.c, schema 3) -------------------------
  * What the Step Functions API keeps beside definitions.  Rows of a machine
  * (meta, versions, aliases) go when the machine is deleted. */
 
@@ -350,5 +381,138 @@ sfn_rc sfn_store_list_activities(sfn_store *s, const char *after_name,
 /* SFN_OK also when it did not exist (AWS's DeleteActivity does the same). */
 sfn_rc sfn_store_delete_activity(sfn_store *s, const char *arn,
                                  sfn_error *err);
+
+/* ---- shared stores: nodes, leases, messages (PostgreSQL) ----------------
+ * Several nodes (stepd serve processes) may run engines on one PostgreSQL
+ * database.  Each engine connection registers its node with a lease
+ * (nodes table, expiry in the database's clock) that it renews.  Every
+ * running execution has an owner node and an epoch (a fencing token)
+ * raised by every claim; a node writes an execution only while the row
+ * still names it with the epoch it claimed (checked inside the commit), so
+ * an execution never advances on two nodes at once, even when a paused
+ * node wakes up after its executions were taken over.
+ * SQLite (one engine per file) answers as a single node that owns
+ * everything: no node id, sfn_store_owns true, nothing to claim, no
+ * messages (SFN_EUNSUPPORTED for the message and activity-queue calls). */
+
+/* Whether several nodes may share this store (PostgreSQL). */
+bool sfn_store_shared(const sfn_store *s);
+/* This node's id (engine connection of a shared store), else NULL.
+ * Borrowed, valid until close. */
+const char *sfn_store_node_id(const sfn_store *s);
+
+/* Extends this node's lease to now + lease_ms (database clock); re-registers
+ * a node whose lease had expired.  SFN_OK no-op for SQLite. */
+sfn_rc sfn_store_renew_lease(sfn_store *s, sfn_error *err);
+
+/* Claims up to max (0 = no limit) running executions whose owner's lease
+ * has expired or that have no owner: owner = this node, epoch + 1, a
+ * lease_log row each; cb gets each claimed row (as list_running) after the
+ * claim committed.  *n_out (may be NULL) gets how many were claimed.
+ * Rows locked by another claimer are skipped (FOR UPDATE SKIP LOCKED). */
+sfn_rc sfn_store_claim(sfn_store *s, size_t max,
+                       int (*cb)(const sfn_exec_rec *r, void *ud), void *ud,
+                       size_t *n_out, sfn_error *err);
+
+/* Whether this engine connection holds the lease of the execution (no
+ * I/O: inserted or claimed by it, not since found lost, still running).
+ * Always true for SQLite. */
+bool sfn_store_owns(const sfn_store *s, int64_t exec_id);
+
+/* After a commit failed with SFN_ELEASE: reads the owner and epoch of each
+ * id and forgets those this node no longer holds, calling lost(ud, id) for
+ * each (one query). */
+sfn_rc sfn_store_check_leases(sfn_store *s, const int64_t *ids, size_t n,
+                              void (*lost)(void *ud, int64_t id), void *ud,
+                              sfn_error *err);
+
+/* Takes the lease of an execution that is not running (RedriveExecution
+ * makes it run again on this node): owner = this node, epoch + 1, a
+ * lease_log row.  SFN_EINVAL when it is running (it has an owner),
+ * SFN_ENOTFOUND when unknown.  SQLite: SFN_OK. */
+sfn_rc sfn_store_adopt(sfn_store *s, int64_t exec_id, sfn_error *err);
+
+/* Owner of a running execution: *node (malloc'd, NULL when none or when
+ * the execution is not running) and whether that node's lease is live.
+ * SQLite: *node NULL, *alive true. */
+sfn_rc sfn_store_exec_owner(sfn_store *s, int64_t exec_id, char **node,
+                            bool *alive, sfn_error *err);
+
+typedef struct sfn_store_lease_stats {
+    int64_t held;       /* executions this node holds now                 */
+    int64_t claims;     /* executions claimed (recovery and orphans)       */
+    int64_t takeovers;  /* claims of executions another node had owned     */
+    int64_t lost;       /* leases found lost (check_leases)                */
+} sfn_store_lease_stats;
+sfn_store_lease_stats sfn_store_get_lease_stats(const sfn_store *s);
+
+/* Node rows: cb per registered node (id, lease expiry, and whether it is
+ * live now), ordered by id. */
+sfn_rc sfn_store_list_nodes(sfn_store *s,
+                            int (*cb)(const char *id, int64_t expires_ms,
+                                      bool alive, void *ud),
+                            void *ud, sfn_error *err);
+
+/* Messages between nodes: a call (StopExecution, SendTask*, ...) received
+ * by one node for an execution another node owns is posted as a row and
+ * announced with NOTIFY "stepd_n_<node>" (payload: the row id); the owner
+ * takes it, acts, answers in the row and announces the answer with NOTIFY
+ * "stepd_r_<from node>" (payload: the row id).  Bodies are opaque text. */
+typedef struct sfn_store_msg {
+    int64_t id;
+    int64_t exec_id;
+    int kind;           /* caller-defined                                 */
+    char *from_node;
+    char *body;
+} sfn_store_msg;
+
+/* Posts a call for `to_node` (committed, then notified); *id_out gets its
+ * id.  Not inside a begin/commit. */
+sfn_rc sfn_store_post_msg(sfn_store *s, const char *to_node, int64_t exec_id,
+                          int kind, const char *body, int64_t *id_out,
+                          sfn_error *err);
+/* Takes every unanswered call addressed to this node, and those addressed
+ * to nodes whose lease expired for executions this node now owns (marks
+ * them taken), calling cb for each; the record is borrowed for the call. */
+sfn_rc sfn_store_take_msgs(sfn_store *s,
+                           int (*cb)(const sfn_store_msg *m, void *ud),
+                           void *ud, sfn_error *err);
+/* Writes the answer of call `id` and notifies its sender. */
+sfn_rc sfn_store_answer_msg(sfn_store *s, int64_t id, const char *answer,
+                            sfn_error *err);
+/* The answer of call `id`: *answer malloc'd, or NULL while unanswered.
+ * A call row is deleted once its answer was read. */
+sfn_rc sfn_store_get_answer(sfn_store *s, int64_t id, char **answer,
+                            sfn_error *err);
+
+/* Notifications on a connection of its own (not the engine's): LISTEN on
+ * a channel, the socket to poll for readability, and the notifications
+ * received so far (cb per channel/payload, consumed). */
+sfn_rc sfn_store_listen(sfn_store *s, const char *channel, sfn_error *err);
+int sfn_store_notify_fd(sfn_store *s);
+sfn_rc sfn_store_notifications(sfn_store *s,
+                               void (*cb)(const char *channel,
+                                          const char *payload, void *ud),
+                               void *ud, sfn_error *err);
+/* NOTIFY channel, payload (committed at once, or with the open
+ * transaction when inside begin/commit). */
+sfn_rc sfn_store_notify(sfn_store *s, const char *channel,
+                        const char *payload, sfn_error *err);
+
+/* Shared activity queue: tasks scheduled by any node, taken by the
+ * GetActivityTask of any node.  push inserts (ignores a token already
+ * queued) and notifies "stepd_act" with the activity ARN; pop takes the
+ * oldest task of the activity (FOR UPDATE SKIP LOCKED, deleted in the same
+ * statement), SFN_ENOTFOUND when none; drop removes a token's task (it
+ * ended or was started). */
+sfn_rc sfn_store_push_activity(sfn_store *s, const char *token,
+                               const char *activity_arn, int64_t exec_id,
+                               const char *input, int64_t now_ms,
+                               sfn_error *err);
+sfn_rc sfn_store_pop_activity(sfn_store *s, const char *activity_arn,
+                              char **token, char **input, int64_t *exec_id,
+                              sfn_error *err);
+sfn_rc sfn_store_drop_activity(sfn_store *s, const char *token,
+                               sfn_error *err);
 
 #endif

@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libjansson-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
       libssl-dev libcmocka-dev libpcre2-dev
+      libpq-dev postgresql   # the PostgreSQL store; tests start a server
       clang libclang-rt-dev valgrind graphviz wrk
       awscli
       chromium chromium-driver)   # the web console's browser tests (tests/ui)

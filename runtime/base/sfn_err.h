@@ -17,7 +17,8 @@
     XX(EIO, -7, "input/output error")                                    \
     XX(ERUNTIME, -8, "runtime error")                                    \
     XX(EUNSUPPORTED, -9, "not supported")                                \
-    XX(EBUSY, -10, "in use")
+    XX(EBUSY, -10, "in use")                                             \
+    XX(ELEASE, -11, "lease lost")
 
 typedef enum {
 #define SFN__RC_ENUM(name, val, str) SFN_##name = (val),

@@ -21,7 +21,8 @@ typedef enum {
     CALL_TASK,
     CALL_ACTIVITY,
     CALL_RELEASE, /* answer every waiting GetActivityTask now */
-    CALL_REDRIVE
+    CALL_REDRIVE,
+    CALL_ACT_STARTED /* shared store: a worker on some node took a task */
 } call_kind;
 
 typedef struct engine_call {
@@ -36,7 +37,10 @@ typedef struct engine_call {
     sfn_error *err;
     char *own_arn;          /* START: ARN computed by the engine */
     int verb;               /* TASK: sfn_task_verb                        */
-    const char *token;      /* TASK                                       */
+    const char *token;      /* TASK, ACT_STARTED                          */
+    const char *worker;     /* ACT_STARTED                                */
+    int64_t exec_id;        /* the execution acted on, once known (a lost
+                               lease fails the calls on it)               */
     json_t *output;         /* TASK: borrowed from the caller             */
     sfn_activity_poll *poll;/* ACTIVITY                                   */
     bool compensate;        /* STOP: run compensations first (extension)  */
@@ -100,6 +104,20 @@ static void fail_all(engine_call *c, const char *why, engine_call **ready)
     }
 }
 
+void sfn_engine_close_calls(sfn_engine *e)
+{
+    engine_call *ready = NULL;
+    pthread_mutex_lock(&e->mu);
+    e->calls_closed = true;
+    fail_all(e->inbox, "stepd is shutting down", &ready);
+    fail_all(e->waiting, "stepd is shutting down", &ready);
+    fail_all(e->until_end, "stepd is shutting down", &ready);
+    fail_all(e->pollers, "stepd is shutting down", &ready);
+    e->inbox = e->waiting = e->until_end = e->pollers = NULL;
+    pthread_mutex_unlock(&e->mu);
+    run_ready(ready);
+}
+
 void engine_calls_free(sfn_engine *e)
 {
     engine_call *ready = NULL;
@@ -155,6 +173,12 @@ static sfn_rc submit(sfn_engine *e, engine_call *c)
 {
     pthread_cond_init(&c->cv, NULL);
     pthread_mutex_lock(&e->mu);
+    if (e->calls_closed) {
+        pthread_mutex_unlock(&e->mu);
+        pthread_cond_destroy(&c->cv);
+        return c->rc = sfn_error_set(c->err, SFN_EIO, "ServiceUnavailable",
+                                     -1, "stepd is shutting down");
+    }
     c->next = e->inbox;
     e->inbox = c;
     pthread_cond_signal(&e->work);
@@ -172,6 +196,15 @@ static void submit_async(sfn_engine *e, engine_call *c)
 {
     c->async = true;
     pthread_mutex_lock(&e->mu);
+    if (e->calls_closed) {
+        engine_call *ready = NULL;
+        c->rc = sfn_error_set(c->err, SFN_EIO, "ServiceUnavailable", -1,
+                              "stepd is shutting down");
+        finish_locked(c, &ready);
+        pthread_mutex_unlock(&e->mu);
+        run_ready(ready);
+        return;
+    }
     c->next = e->inbox;
     e->inbox = c;
     pthread_cond_signal(&e->work);
@@ -252,6 +285,16 @@ sfn_rc sfn_engine_call_task(sfn_engine *e, const char *token,
     sfn_rc rc = submit(e, &c);
     json_decref(copy);
     return rc;
+}
+
+sfn_rc sfn_engine_call_activity_started(sfn_engine *e, const char *token,
+                                        const char *worker, sfn_error *err)
+{
+    sfn_error local;
+    engine_call c = {.kind = CALL_ACT_STARTED, .token = token,
+                     .worker = worker, .err = err ? err : &local};
+    sfn_error_clear(c.err);
+    return submit(e, &c);
 }
 
 sfn_rc sfn_engine_call_redrive(sfn_engine *e, const char *arn,
@@ -460,6 +503,11 @@ static void take_stop(sfn_engine *e, engine_call *c, int64_t now)
             answer(e, c, SFN_OK);
             return;
         }
+        if (engine_lease_check(e, r.id, r.arn, c->err) != SFN_OK) {
+            sfn_exec_rec_free(&r);
+            answer(e, c, SFN_ELEASE);
+            return;
+        }
         /* a parked execution comes back to be stopped */
         load_ctx lc = {e, now, 0, &err};
         engine_load_exec(&r, &lc);
@@ -480,13 +528,24 @@ static void take_stop(sfn_engine *e, engine_call *c, int64_t now)
     }
     sfn_exec_stop_ex(x, c->error, c->cause, c->compensate, now);
     c->stop_ms = now;
+    c->exec_id = x->store_id;
     park_until_commit(e, c);
 }
 
 static void take_task(sfn_engine *e, engine_call *c, int64_t now)
 {
     sfn_rc rc = engine_token_call(e, c->token, c->verb, c->output, c->error,
-                                  c->cause, now, c->err);
+                                  c->cause, now, &c->exec_id, c->err);
+    if (rc != SFN_OK)
+        answer(e, c, rc);
+    else
+        park_until_commit(e, c);
+}
+
+static void take_act_started(sfn_engine *e, engine_call *c, int64_t now)
+{
+    sfn_rc rc = engine_activity_started(e, c->token, c->worker, now,
+                                        &c->exec_id, c->err);
     if (rc != SFN_OK)
         answer(e, c, rc);
     else
@@ -497,6 +556,7 @@ static void take_redrive(sfn_engine *e, engine_call *c, int64_t now)
 {
     sfn_rc rc = engine_redrive(e, c->arn, now, c->err);
     c->stop_ms = now; /* the redrive date */
+    c->exec_id = rc == SFN_OK ? e->live[e->n_live - 1]->store_id : 0;
     if (rc != SFN_OK)
         answer(e, c, rc);
     else
@@ -579,6 +639,8 @@ void engine_take_calls(sfn_engine *e, int64_t now)
             take_activity(e, c, now);
         else if (c->kind == CALL_REDRIVE)
             take_redrive(e, c, now);
+        else if (c->kind == CALL_ACT_STARTED)
+            take_act_started(e, c, now);
         else if (c->kind == CALL_RELEASE) {
             /* engine_match_pollers, right after, answers them empty */
             for (engine_call *p = e->pollers; p; p = p->next)
@@ -628,6 +690,37 @@ void engine_calls_committed(sfn_engine *e, sfn_rc rc, const sfn_error *err)
         }
         c = next;
     }
+    pthread_mutex_unlock(&e->mu);
+    run_ready(ready);
+}
+
+/* Takes out of *list the calls on the execution (by id, or by ARN for a
+ * start not yet written) and fails them. */
+static void fail_on(engine_call **list, int64_t exec_id, const char *arn,
+                    engine_call **ready)
+{
+    while (*list) {
+        engine_call *c = *list;
+        bool hit = (exec_id && c->exec_id == exec_id) ||
+                   (arn && c->arn && !strcmp(c->arn, arn));
+        if (!hit) {
+            list = &c->next;
+            continue;
+        }
+        *list = c->next;
+        c->rc = sfn_error_set(c->err, SFN_ELEASE, "ServiceUnavailable", -1,
+                              "another node took over execution %s; retry",
+                              arn ? arn : "");
+        finish_locked(c, ready);
+    }
+}
+
+void engine_calls_fail_exec(sfn_engine *e, int64_t exec_id, const char *arn)
+{
+    engine_call *ready = NULL;
+    pthread_mutex_lock(&e->mu);
+    fail_on(&e->waiting, exec_id, arn, &ready);
+    fail_on(&e->until_end, exec_id, arn, &ready);
     pthread_mutex_unlock(&e->mu);
     run_ready(ready);
 }

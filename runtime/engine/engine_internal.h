@@ -39,10 +39,15 @@ struct sfn_engine {
     struct engine_call *waiting;  /* taken, answered after the commit   */
     struct engine_call *until_end;/* StartSync: answered when it ends   */
     struct engine_call *pollers;  /* GetActivityTask waiting for work    */
+    bool calls_closed;            /* sfn_engine_close_calls: refuse more */
     /* activity tasks scheduled and not yet handed to a worker (FIFO);
      * engine thread only (engine_tasks.c) */
     struct activity_task *aq_head, *aq_tail;
     size_t aq_len;
+    /* shared store (engine_lease.c): lease upkeep on the monotonic clock,
+     * whatever clock the executions run on */
+    bool shared;
+    int64_t next_renew_mono, next_claim_mono;
 };
 
 /* Snapshot key of execution-level state (mock invocation counts); strand
@@ -91,12 +96,43 @@ bool engine_activity_take(sfn_engine *e, const char *arn, const char *worker,
  * the change is made (answer after the commit), else the error. */
 sfn_rc engine_token_call(sfn_engine *e, const char *token, int verb,
                          json_t *output, const char *error,
-                         const char *cause, int64_t now, sfn_error *err);
+                         const char *cause, int64_t now, int64_t *exec_id,
+                         sfn_error *err);
+/* Shared store: the task of `token` was taken by a worker on some node
+ * (ActivityStarted); *exec_id gets the execution.  SFN_ENOTFOUND when it
+ * no longer waits for a worker. */
+sfn_rc engine_activity_started(sfn_engine *e, const char *token,
+                               const char *worker, int64_t now,
+                               int64_t *exec_id, sfn_error *err);
 /* Brings a running execution into memory by store id (NULL if it is not
  * running or cannot be loaded). */
 sfn_execution *engine_live_load(sfn_engine *e, int64_t id, int64_t now);
 
+/* engine_lease.c: shared stores */
+/* Renews the node lease and claims executions of dead nodes when due. */
+void engine_lease_tick(sfn_engine *e, int64_t now);
+/* Milliseconds until the next lease work (caps idle waits); INT64_MAX
+ * when the store is not shared. */
+int64_t engine_lease_due_in(const sfn_engine *e);
+/* After a commit refused with SFN_ELEASE: forgets the executions another
+ * node took (their waiting calls are failed with SFN_ELEASE) and drops
+ * the executions the round created.  Returns how many were dropped. */
+size_t engine_lease_lost(sfn_engine *e);
+/* After a failed commit on a shared store: drops the executions the round
+ * created whose ARN another node wrote meanwhile (the same name started
+ * on two nodes at once); their callers are told to retry, and the retry
+ * finds the existing execution. */
+void engine_drop_taken_names(sfn_engine *e);
+/* Whether an execution may be loaded here (a shared store's lease);
+ * fills err (SFN_ELEASE) when not. */
+sfn_rc engine_lease_check(sfn_engine *e, int64_t exec_id, const char *arn,
+                          sfn_error *err);
+/* Removes live[i] without finishing it (sfn_engine.c). */
+void engine_live_drop(sfn_engine *e, size_t i);
+
 /* engine_calls.c */
+/* Fails waiting calls on execution `exec_id` / `arn` (lease lost). */
+void engine_calls_fail_exec(sfn_engine *e, int64_t exec_id, const char *arn);
 void engine_calls_init(sfn_engine *e);
 void engine_calls_free(sfn_engine *e);
 /* Takes submitted calls at the start of a round and acts on them. */

@@ -174,6 +174,24 @@ static void activity_enqueue(sfn_engine *e, sfn_execution *x,
     e->aq_len++;
 }
 
+/* Shared store: the task waits in the store's queue, where a
+ * GetActivityTask on any node takes it (runtime/cluster).  Queued again
+ * after a restart or a takeover: the store ignores a token already there. */
+static void activity_publish(sfn_engine *e, sfn_execution *x,
+                             const sfn_effect *fx)
+{
+    const char *tok = sfn_exec_task_token(x, fx->strand);
+    char *input = sfn_json_dumps(fx->payload, 0);
+    sfn_error err;
+    if (tok && input &&
+        sfn_store_push_activity(e->o.store, tok, fx->state->resource,
+                                x->store_id, input,
+                                sfn_clock_now_ms(e->clock), &err) != SFN_OK)
+        fprintf(stderr, "stepd: cannot queue the activity task of '%s': %s\n",
+                x->arn, err.cause);
+    free(input);
+}
+
 void engine_dispatch_task(sfn_engine *e, sfn_execution *x,
                           const sfn_effect *fx, int64_t now)
 {
@@ -183,7 +201,10 @@ void engine_dispatch_task(sfn_engine *e, sfn_execution *x,
     if (fx->wake_ms)
         engine_timer_push(e, fx->wake_ms, x->store_id, fx->strand);
     if (sfn_exec_task_kind(res) == SFN_TASK_KIND_ACTIVITY) {
-        activity_enqueue(e, x, fx);
+        if (e->shared)
+            activity_publish(e, x, fx);
+        else
+            activity_enqueue(e, x, fx);
         return;
     }
     bool callback = s && sfn_exec_task_is_callback(res);
@@ -246,6 +267,8 @@ sfn_execution *engine_live_load(sfn_engine *e, int64_t id, int64_t now)
     sfn_execution *x = engine_live_find(e, id);
     if (x)
         return x;
+    if (e->shared && !sfn_store_owns(e->o.store, id))
+        return NULL; /* another node's: it is routed there */
     sfn_exec_rec r = {0};
     sfn_error err;
     if (sfn_store_get_execution_by_id(e->o.store, id, &r, &err) != SFN_OK)
@@ -291,11 +314,43 @@ bool engine_activity_take(sfn_engine *e, const char *arn, const char *worker,
     return false;
 }
 
+sfn_rc engine_activity_started(sfn_engine *e, const char *token,
+                               const char *worker, int64_t now,
+                               int64_t *exec_id, sfn_error *err)
+{
+    sfn_token_rec t = {0};
+    sfn_error lerr;
+    if (!token_well_formed(token) ||
+        sfn_store_get_token(e->o.store, token, &t, &lerr) != SFN_OK)
+        return sfn_error_set(err, SFN_ENOTFOUND, "TaskDoesNotExist", -1,
+                             "Task Does Not Exist: no task has this token");
+    int status = t.status;
+    int64_t id = t.exec_id;
+    uint32_t strand = (uint32_t)t.strand, attempt = (uint32_t)t.attempt;
+    sfn_token_rec_free(&t);
+    *exec_id = id;
+    if (status != SFN_TOKEN_OPEN)
+        return sfn_error_set(err, SFN_ENOTFOUND, "TaskDoesNotExist", -1,
+                             "Task Does Not Exist: the task has ended");
+    if (engine_lease_check(e, id, NULL, err))
+        return err->rc;
+    sfn_execution *x = engine_live_load(e, id, now);
+    const char *cur = x ? sfn_exec_task_token(x, strand) : NULL;
+    if (!cur || strcmp(cur, token) || x->strands[strand]->attempt != attempt ||
+        x->strands[strand]->submitted)
+        return sfn_error_set(err, SFN_ENOTFOUND, "TaskDoesNotExist", -1,
+                             "Task Does Not Exist: the task no longer waits "
+                             "for a worker");
+    sfn_exec_task_started(x, strand, attempt, worker, now);
+    return SFN_OK;
+}
+
 /* ---- task-token calls ------------------------------------------------- */
 
 sfn_rc engine_token_call(sfn_engine *e, const char *token, int verb,
                          json_t *output, const char *error,
-                         const char *cause, int64_t now, sfn_error *err)
+                         const char *cause, int64_t now, int64_t *exec_id,
+                         sfn_error *err)
 {
     if (!token_well_formed(token))
         return sfn_error_set(err, SFN_EINVAL, "InvalidToken", -1,
@@ -314,6 +369,9 @@ sfn_rc engine_token_call(sfn_engine *e, const char *token, int verb,
         return sfn_error_set(err, SFN_EINVAL, "TaskTimedOut", -1,
                              "Task Timed Out: the task of this token "
                              "timed out");
+    *exec_id = id;
+    if (status == SFN_TOKEN_OPEN && engine_lease_check(e, id, NULL, err))
+        return err->rc;
     sfn_execution *x = status == SFN_TOKEN_OPEN ? engine_live_load(e, id, now)
                                                 : NULL;
     const char *cur = x ? sfn_exec_task_token(x, strand) : NULL;

@@ -118,6 +118,11 @@ static void live_remove(sfn_engine *e, size_t i)
     sfn_exec_free(x);
 }
 
+void engine_live_drop(sfn_engine *e, size_t i)
+{
+    live_remove(e, i);
+}
+
 /* ---- construction ----------------------------------------------------- */
 
 sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err)
@@ -148,6 +153,9 @@ sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err)
     snprintf(e->account, sizeof e->account, "%s",
              opts->account ? opts->account : "123456789012");
     engine_calls_init(e);
+    e->shared = sfn_store_shared(e->o.store);
+    if (e->o.lease_ms <= 0)
+        e->o.lease_ms = 10000;
     /* small, frequent WAL checkpoints: each stalls its commit less
      * (failure only costs latency) */
     sfn_error ignored;
@@ -317,6 +325,13 @@ sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e)
     sfn_engine_stats st = e->stats;
     st.live = (int64_t)e->n_live;
     st.parked = (int64_t)e->parked;
+    if (e->shared) {
+        sfn_store_lease_stats ls = sfn_store_get_lease_stats(e->o.store);
+        st.lease_held = ls.held;
+        st.lease_claims = ls.claims;
+        st.lease_takeovers = ls.takeovers;
+        st.lease_lost = ls.lost;
+    }
     return st;
 }
 
@@ -729,12 +744,16 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
     int64_t total = 0;
     if (e->o.tasks && sfn_tasks_inflight(e->o.tasks))
         sfn_tasks_poll(e->o.tasks, 0); /* answers that arrived meanwhile */
+    engine_lease_tick(e, now);
     engine_take_calls(e, now);
     engine_match_pollers(e, now);
     /* starts read the clock themselves: later work must not predate them */
     now = sfn_clock_now_ms(e->clock);
     unpark(e, now);
     fire_timers(e, now);
+    int64_t lease_in = engine_lease_due_in(e);
+    if (wait_ms > lease_in)
+        wait_ms = lease_in > 0 ? lease_in : 1;
     if (!any_ready(e) && !e->n_heap && wait_ms > 0 && !e->parked)
         engine_wait(e, wait_ms); /* idle: until a call or the timeout */
     else if (!any_ready(e) && e->n_heap) {
@@ -765,6 +784,14 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
         e->cursor = (e->cursor + 1) % e->n_live;
     e->stats.transitions += total;
     sfn_rc rc = commit_round(e, err);
+    /* another node took some of these executions: drop them, write the
+     * rest (a paused node may find all its leases gone at once) */
+    for (int tries = 0; rc == SFN_ELEASE && tries < 3; tries++) {
+        engine_lease_lost(e);
+        rc = commit_round(e, err);
+    }
+    if (rc != SFN_OK && e->shared)
+        engine_drop_taken_names(e);
     engine_calls_committed(e, rc, err);
     if (rc != SFN_OK)
         return rc;
@@ -835,6 +862,10 @@ sfn_rc engine_redrive(sfn_engine *e, const char *arn, int64_t now,
             "its compensation already ran (set CompensationPolicy."
             "AllowRedriveAfterCompensation to allow it)",
             arn);
+    /* on a shared store the node that redrives takes the lease */
+    if (rc == SFN_OK && e->shared &&
+        sfn_store_adopt(e->o.store, r.id, err) != SFN_OK)
+        rc = err->rc;
     sfn_execution *x = NULL;
     if (rc == SFN_OK) {
         json_error_t je;

@@ -52,9 +52,19 @@ typedef struct sfn_engine_opts {
                                   store only; 0 = 60,000                     */
     struct sfn_tasks *tasks;   /* task dispatcher (borrowed); NULL = the
                                   built-in resources only                   */
+    /* shared store (sfn_store_shared): the node's lease is renewed every
+     * lease_ms / 3 and executions of dead nodes are claimed every
+     * lease_ms / 2 (0 = 10,000, as the store's); on_claim (may be NULL)
+     * runs on the engine thread after each claim that took executions */
+    int64_t lease_ms;
+    void (*on_claim)(void *ud, size_t n);
+    void *on_claim_ud;
 } sfn_engine_opts;
 
 sfn_engine *sfn_engine_new(const sfn_engine_opts *opts, sfn_error *err);
+/* Sets opts.on_claim after creation (before the engine thread starts). */
+void sfn_engine_set_on_claim(sfn_engine *e, void (*fn)(void *ud, size_t n),
+                             void *ud);
 void sfn_engine_free(sfn_engine *e); /* NULL ok; drops in-memory state */
 
 /* Loads every RUNNING execution from the store and resumes it from its last
@@ -129,6 +139,11 @@ typedef struct sfn_engine_stats {
     int64_t comp_started, comp_succeeded, comp_failed; /* compensation runs */
     int64_t live;    /* running executions held in memory now            */
     int64_t parked;  /* running executions waiting in the store only now  */
+    /* shared store: leases held now, claims, takeovers (claims from a dead
+     * node), leases found lost (a commit refused: another node took the
+     * execution), lease renewals that failed */
+    int64_t lease_held, lease_claims, lease_takeovers, lease_lost;
+    int64_t lease_renew_failures;
 } sfn_engine_stats;
 sfn_engine_stats sfn_engine_get_stats(const sfn_engine *e);
 
@@ -187,7 +202,10 @@ sfn_rc sfn_engine_call_stop(sfn_engine *e, const char *arn, const char *error,
  * activity task.  output: the result (borrowed) for SUCCESS.  Errors
  * (err->name): "InvalidToken" (malformed), "TaskDoesNotExist" (unknown
  * token, task or execution already closed), "TaskTimedOut" (the task
- * timed out).  Answers after the resulting transition is committed. */
+ * timed out).  Answers after the resulting transition is committed.
+ * On a shared store, this and the stop and redrive calls answer SFN_ELEASE
+ * when another node holds the execution's lease (the caller routes the
+ * call there: runtime/cluster). */
 typedef enum {
     SFN_TASK_SUCCESS,
     SFN_TASK_FAILURE,
@@ -226,6 +244,20 @@ typedef void (*sfn_activity_done_fn)(void *ud, sfn_activity_poll *p,
 sfn_rc sfn_engine_call_activity_async(sfn_engine *e, sfn_activity_poll *p,
                                       sfn_error *err,
                                       sfn_activity_done_fn done, void *ud);
+
+/* Shared store (activity tasks queued in the store, taken by any node):
+ * records that the worker `worker` (may be NULL) took the task of
+ * `token`: emits ActivityStarted, answered after the commit.
+ * SFN_ENOTFOUND when that task is no longer waiting for a worker (it
+ * ended, timed out or was started), SFN_ELEASE when another node owns the
+ * execution. */
+sfn_rc sfn_engine_call_activity_started(sfn_engine *e, const char *token,
+                                        const char *worker, sfn_error *err);
+
+/* After the engine thread stopped: answers every call still queued or
+ * waiting with ServiceUnavailable, and every later call at once (threads
+ * of other modules may still be calling in while they stop). */
+void sfn_engine_close_calls(sfn_engine *e);
 
 /* Answers every GetActivityTask waiting now with no task (a server about
  * to stop); later polls wait as usual.  Blocks until the engine took it. */

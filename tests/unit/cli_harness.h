@@ -1,7 +1,8 @@
 /* cli_harness.h: runs the real `stepd` binary (path in env STEPD, set by
- * ctest) for the CLI tests: captures exit status, stdout and stderr, and
- * writes fixture files into a per-test temporary folder.  Header-only so
- * each test program gets its own copy. */
+ * ctest) for the CLI tests: captures exit status, stdout and stderr, writes
+ * fixture files into a per-test temporary folder, and names the store a
+ * --db gets (cli_db).  Header-only so each test program gets its own
+ * copy. */
 #ifndef SFN_CLI_HARNESS_H
 #define SFN_CLI_HARNESS_H
 
@@ -13,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "pg_fixture.h"
 
 #define SFN_UNUSED __attribute__((unused))
 
@@ -103,6 +106,20 @@ SFN_UNUSED static bool has(const char *text, const char *needle)
         return true;
     print_error("missing: %s\nin:\n%s\n", needle, text);
     return false;
+}
+
+/* The store for `--db`: TMPDIR/name, or a fresh PostgreSQL database under
+ * STEPD_TEST_DB=pg (drop it with tdb_release).  Returns buf; fails the test
+ * when no store can be made. */
+SFN_UNUSED static const char *cli_db(char *buf, size_t n, const char *name)
+{
+    if (!tdb_is_pg()) {
+        snprintf(buf, n, "%s/%s", tmpdir, name);
+        return buf;
+    }
+    if (!tdb_spec(buf, n, tmpdir))
+        fail_msg("no database for %s", name);
+    return buf;
 }
 
 #endif

@@ -1,4 +1,5 @@
-/* engine_fixture.h: a durable engine on a temporary SQLite file, a fake
+/* engine_fixture.h: a durable engine on a temporary store (SQLite file, or
+ * a fresh PostgreSQL database under STEPD_TEST_DB=pg: tdb_spec), a fake
  * clock with simulated time, and optionally a task dispatcher with a
  * Step Functions Local mock file, for the engine tests.  Header-only so
  * each test program gets its own copy. */
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pg_fixture.h"
 #include "sfn_asl.h"
 #include "sfn_engine.h"
 #include "sfn_store.h"
@@ -19,7 +21,8 @@
 #define EFX_T0 1700000000000LL
 
 typedef struct efx {
-    char path[64], mock_path[64];
+    char path[PGFX_URL_MAX]; /* the store spec (tdb_spec) */
+    char mock_path[64];
     sfn_store *store;
     sfn_clock *clock;
     sfn_tasks *tasks; /* NULL without a mock file */
@@ -39,7 +42,12 @@ static sfn_graph *efx__loader(void *ud, const char *machine, int64_t rev,
 EFX_UNUSED static void efx_open(efx *f)
 {
     sfn_error err;
-    assert_int_equal(sfn_store_open(f->path, NULL, &f->store, &err), SFN_OK);
+    /* an engine connection as stepd's own; the fixed node id lets a
+       reopened engine (efx_close, efx_open: a crash and restart) claim
+       its executions back at once on PostgreSQL */
+    sfn_store_opts so = {.engine = true, .node_id = "efx"};
+    if (sfn_store_open(f->path, &so, &f->store, &err) != SFN_OK)
+        fail_msg("cannot open store %s: %s", f->path, err.cause);
     sfn_engine_opts o = {.store = f->store, .clock = f->clock,
                          .simulated_time = true, .load_graph = efx__loader,
                          .load_ud = f, .tasks = f->tasks};
@@ -76,8 +84,13 @@ EFX_UNUSED static efx *efx_new(const char *def, const char *mocks,
 {
     efx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->path, sizeof f->path, "/tmp/stepd-%s-%d.db", tag, getpid());
-    unlink(f->path);
+    if (tdb_is_pg()) {
+        assert_non_null(tdb_spec(f->path, sizeof f->path, "/"));
+    } else {
+        snprintf(f->path, sizeof f->path, "/tmp/stepd-%s-%d.db", tag,
+                 getpid());
+        unlink(f->path);
+    }
     if (mocks) {
         snprintf(f->mock_path, sizeof f->mock_path, "/tmp/stepd-%s-%d.json",
                  tag, getpid());
@@ -103,14 +116,18 @@ EFX_UNUSED static void efx_free(efx *f)
     sfn_tasks_free(f->tasks);
     sfn_graph_unref(f->g);
     sfn_clock_free(f->clock);
-    char side[80];
-    unlink(f->path);
     if (f->mock_path[0])
         unlink(f->mock_path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
+    if (tdb_is_pg()) {
+        tdb_release(f->path);
+    } else {
+        static const char *const sides[] = {"", "-wal", "-shm", ".lock"};
+        char side[sizeof f->path + 8];
+        for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
+            snprintf(side, sizeof side, "%s%s", f->path, sides[i]);
+            unlink(side);
+        }
+    }
     free(f);
 }
 

@@ -15,9 +15,12 @@
  *   sh_free_port()                  a loopback port nothing listens on (the
  *                                   socket already closed), -1 on failure
  *   sh_make_dir(s, "/tmp/x-XXXXXX") zeroes s, makes the temporary folder and
- *                                   sets s->db = DIR/stepd.db and s->log =
- *                                   DIR/serve.log; 0 or -1.  A caller may
- *                                   instead fill s->db / s->log itself.
+ *                                   sets s->db to the test's store (tdb_spec:
+ *                                   DIR/stepd.db, or a fresh PostgreSQL
+ *                                   database under STEPD_TEST_DB=pg) and
+ *                                   s->log = DIR/serve.log; 0 or -1.  A
+ *                                   caller may instead fill s->db / s->log
+ *                                   itself.
  *   sh_start(s, &opts)              starts the server on a fresh port and
  *                                   waits (polling, bounded) until it is
  *                                   ready; when it exits because the port
@@ -43,7 +46,8 @@
  *   sh_log(s)                       the log so far, malloc'd (NULL when
  *                                   unreadable); stdout and stderr both go
  *                                   there, appended across restarts
- *   sh_remove_dir(s)                rm -rf s->dir
+ *   sh_remove_dir(s)                rm -rf s->dir, and drops the database
+ *                                   sh_make_dir created (if any)
  *
  * sh_opts (all optional, zero = default):
  *   command      "serve" (default) or e.g. "demo-service"
@@ -84,6 +88,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pg_fixture.h"
+
 #define SH_UNUSED __attribute__((unused))
 
 enum { SH_READY_HEALTHZ, SH_READY_CONNECT };
@@ -107,7 +113,9 @@ typedef struct sh_server {
     pid_t pid;
     int port;
     int exit_status; /* raw waitpid status of the last reaped run */
-    char dir[128], db[192], log[192];
+    char dir[128], db[PGFX_URL_MAX], log[192];
+    char made_db[PGFX_URL_MAX]; /* the database sh_make_dir created: the
+                                   one sh_remove_dir drops */
     char base[64]; /* "http://127.0.0.1:PORT" */
     /* sh_start copies opts' strings here, so a restart does not depend on
      * the caller's arrays still being alive */
@@ -171,8 +179,11 @@ SH_UNUSED static int sh_make_dir(sh_server *s, const char *pattern)
                 strerror(errno));
         return -1;
     }
-    snprintf(s->db, sizeof s->db, "%s/stepd.db", s->dir);
     snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
+    if (!tdb_spec(s->db, sizeof s->db, s->dir))
+        return -1;
+    if (tdb_is_pg())
+        snprintf(s->made_db, sizeof s->made_db, "%s", s->db);
     return 0;
 }
 
@@ -531,6 +542,8 @@ SH_UNUSED static void sh_remove_dir(const sh_server *s)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
     if (s->dir[0] && system(cmd) != 0)
         fprintf(stderr, "serve_harness: could not remove %s\n", s->dir);
+    if (s->made_db[0])
+        tdb_release(s->made_db);
 }
 
 #endif

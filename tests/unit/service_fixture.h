@@ -1,5 +1,7 @@
 /* service_fixture.h: a service (engine thread included) on a temporary
- * database for the service tests: setup/teardown with or without a task
+ * database (SQLite file, or a fresh PostgreSQL database under
+ * STEPD_TEST_DB=pg: tdb_spec) for the service tests: setup/teardown with or
+ * without a task
  * dispatcher, and helpers that call an action and check its answer.
  * Header-only so each test program gets its own copy. */
 #ifndef SFN_SERVICE_FIXTURE_H
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pg_fixture.h"
 #include "sfn_aws_protocol.h"
 #include "sfn_json.h"
 #include "sfn_rest.h"
@@ -40,7 +43,7 @@ SFX_UNUSED static const char *WAIT_DEF =
     "\"Seconds\":3600,\"End\":true}}}";
 
 typedef struct fx {
-    char path[64];
+    char path[PGFX_URL_MAX]; /* the store spec (tdb_spec) */
     char mock_path[64];
     sfn_tasks *tasks;
     sfn_service *svc;
@@ -49,10 +52,16 @@ typedef struct fx {
 SFX_UNUSED static fx *fx_new(sfn_tasks *tasks)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/test_service_XXXXXX");
-    int fd = mkstemp(f->path);
-    close(fd);
-    unlink(f->path);
+    assert_non_null(f);
+    if (tdb_is_pg()) {
+        assert_non_null(tdb_spec(f->path, sizeof f->path, "/"));
+    } else {
+        snprintf(f->path, sizeof f->path, "/tmp/test_service_XXXXXX");
+        int fd = mkstemp(f->path);
+        assert_true(fd >= 0);
+        close(fd);
+        unlink(f->path);
+    }
     sfn_error err;
     sfn_service_opts o = {.db_path = f->path, .tasks = tasks};
     f->tasks = tasks;
@@ -101,14 +110,16 @@ SFX_UNUSED static int teardown(void **state)
     sfn_tasks_free(f->tasks);
     if (f->mock_path[0])
         unlink(f->mock_path);
-    char p[80];
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s.lock", f->path);
-    unlink(p);
+    if (tdb_is_pg()) {
+        tdb_release(f->path);
+    } else {
+        static const char *const sides[] = {"", "-wal", "-shm", ".lock"};
+        char p[sizeof f->path + 8];
+        for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
+            snprintf(p, sizeof p, "%s%s", f->path, sides[i]);
+            unlink(p);
+        }
+    }
     free(f);
     return 0;
 }

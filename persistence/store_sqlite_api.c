@@ -1,9 +1,9 @@
-/* store_api.c: what the AWS Step Functions API keeps beside definitions
+/* store_sqlite_api.c: what the AWS Step Functions API keeps beside definitions
  * (schema 3): machine metadata, published versions, aliases, tags, the
  * version/alias an execution was started by, and execution listings.
  * None of it is on the engine's hot path, so statements are prepared per
  * call. */
-#include "store_internal.h"
+#include "store_lite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,8 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 static sqlite3_stmt *prep(sfn_store *s, const char *sql, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sfn__store_db_error(s, err, "prepare");
+    if (sqlite3_prepare_v2(s->lite->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sfn__lite_error(s, err, "prepare");
         sqlite3_finalize(st);
         return NULL;
     }
@@ -34,39 +34,29 @@ static sfn_rc done(sfn_store *s, sqlite3_stmt *st, sfn_error *err,
 {
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? SFN_OK : sfn__store_db_error(s, err, what);
+    return rc == SQLITE_DONE ? SFN_OK : sfn__lite_error(s, err, what);
 }
 
 static sfn_rc begin(sfn_store *s, sfn_error *err)
 {
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "begin");
+    if (sqlite3_exec(s->lite->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sfn__lite_error(s, err, "begin");
     return SFN_OK;
 }
 
 static sfn_rc end(sfn_store *s, sfn_rc rc, sfn_error *err)
 {
     if (rc == SFN_OK &&
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = sfn__store_db_error(s, err, "commit");
-    if (rc != SFN_OK && !sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(s->lite->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = sfn__lite_error(s, err, "commit");
+    if (rc != SFN_OK && !sqlite3_get_autocommit(s->lite->db))
+        sqlite3_exec(s->lite->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
 /* ---- machine metadata -------------------------------------------------- */
 
-void sfn_machine_meta_free(sfn_machine_meta *m)
-{
-    if (!m)
-        return;
-    free(m->role_arn);
-    free(m->config);
-    free(m->revision_id);
-    memset(m, 0, sizeof *m);
-}
-
-sfn_rc sfn_store_put_machine_meta(sfn_store *s, const char *name,
+static sfn_rc lite_put_machine_meta(sfn_store *s, const char *name,
                                   const sfn_machine_meta *m, sfn_error *err)
 {
     sqlite3_stmt *st = prep(
@@ -85,7 +75,7 @@ sfn_rc sfn_store_put_machine_meta(sfn_store *s, const char *name,
     return done(s, st, err, "put machine metadata");
 }
 
-sfn_rc sfn_store_get_machine_meta(sfn_store *s, const char *name,
+static sfn_rc lite_get_machine_meta(sfn_store *s, const char *name,
                                   sfn_machine_meta *out, sfn_error *err)
 {
     sqlite3_stmt *st = prep(s,
@@ -98,31 +88,21 @@ sfn_rc sfn_store_get_machine_meta(sfn_store *s, const char *name,
     int rc = sqlite3_step(st);
     sfn_rc out_rc = SFN_OK;
     if (rc == SQLITE_ROW) {
-        out->role_arn = sfn__store_col_dup(st, 0);
-        out->config = sfn__store_col_dup(st, 1);
-        out->revision_id = sfn__store_col_dup(st, 2);
+        out->role_arn = sfn__lite_col_dup(st, 0);
+        out->config = sfn__lite_col_dup(st, 1);
+        out->revision_id = sfn__lite_col_dup(st, 2);
         out->updated_ms = sqlite3_column_int64(st, 3);
     } else if (rc == SQLITE_DONE) {
         out_rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                                "no metadata for state machine '%s'", name);
     } else {
-        out_rc = sfn__store_db_error(s, err, "get machine metadata");
+        out_rc = sfn__lite_error(s, err, "get machine metadata");
     }
     sqlite3_finalize(st);
     return out_rc;
 }
 
 /* ---- versions ---------------------------------------------------------- */
-
-void sfn_version_rec_free(sfn_version_rec *v)
-{
-    if (!v)
-        return;
-    free(v->role_arn);
-    free(v->description);
-    free(v->revision_id);
-    memset(v, 0, sizeof *v);
-}
 
 #define VERSION_COLS                                                      \
     "SELECT version, revision, created_ms, role_arn, description,"       \
@@ -133,9 +113,9 @@ static void fill_version(sqlite3_stmt *st, sfn_version_rec *v)
     v->version = sqlite3_column_int64(st, 0);
     v->revision = sqlite3_column_int64(st, 1);
     v->created_ms = sqlite3_column_int64(st, 2);
-    v->role_arn = sfn__store_col_dup(st, 3);
-    v->description = sfn__store_col_dup(st, 4);
-    v->revision_id = sfn__store_col_dup(st, 5);
+    v->role_arn = sfn__lite_col_dup(st, 3);
+    v->description = sfn__lite_col_dup(st, 4);
+    v->revision_id = sfn__lite_col_dup(st, 5);
 }
 
 /* Reads one version row by a query binding (name, int). */
@@ -156,12 +136,12 @@ static sfn_rc one_version(sfn_store *s, const char *sql, const char *name,
                                "version %lld of '%s' does not exist",
                                (long long)n, name);
     else
-        out_rc = sfn__store_db_error(s, err, "get version");
+        out_rc = sfn__lite_error(s, err, "get version");
     sqlite3_finalize(st);
     return out_rc;
 }
 
-sfn_rc sfn_store_get_version(sfn_store *s, const char *name, int64_t version,
+static sfn_rc lite_get_version(sfn_store *s, const char *name, int64_t version,
                              sfn_version_rec *out, sfn_error *err)
 {
     return one_version(s, VERSION_COLS "WHERE name = ?1 AND version = ?2",
@@ -186,7 +166,7 @@ static sfn_rc next_version(sfn_store *s, const char *name, int64_t *out,
     if (rc == SQLITE_DONE)
         return sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                              "state machine '%s' does not exist", name);
-    return sfn__store_db_error(s, err, "next version");
+    return sfn__lite_error(s, err, "next version");
 }
 
 static sfn_rc insert_version(sfn_store *s, const char *name, int64_t version,
@@ -220,7 +200,7 @@ static sfn_rc insert_version(sfn_store *s, const char *name, int64_t version,
     return done(s, st, err, "bump version counter");
 }
 
-sfn_rc sfn_store_publish_version(sfn_store *s, const char *name,
+static sfn_rc lite_publish_version(sfn_store *s, const char *name,
                                  int64_t revision, const char *role_arn,
                                  const char *description,
                                  const char *revision_id, int64_t now_ms,
@@ -254,7 +234,7 @@ sfn_rc sfn_store_publish_version(sfn_store *s, const char *name,
     return rc;
 }
 
-sfn_rc sfn_store_list_versions(sfn_store *s, const char *name,
+static sfn_rc lite_list_versions(sfn_store *s, const char *name,
                                int (*cb)(const sfn_version_rec *v, void *ud),
                                void *ud, sfn_error *err)
 {
@@ -275,10 +255,10 @@ sfn_rc sfn_store_list_versions(sfn_store *s, const char *name,
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE
                ? SFN_OK
-               : sfn__store_db_error(s, err, "list versions");
+               : sfn__lite_error(s, err, "list versions");
 }
 
-sfn_rc sfn_store_delete_version(sfn_store *s, const char *name,
+static sfn_rc lite_delete_version(sfn_store *s, const char *name,
                                 int64_t version, sfn_error *err)
 {
     sqlite3_stmt *st =
@@ -293,30 +273,20 @@ sfn_rc sfn_store_delete_version(sfn_store *s, const char *name,
 
 /* ---- aliases ----------------------------------------------------------- */
 
-void sfn_alias_rec_free(sfn_alias_rec *a)
-{
-    if (!a)
-        return;
-    free(a->alias);
-    free(a->description);
-    free(a->routing);
-    memset(a, 0, sizeof *a);
-}
-
 #define ALIAS_COLS                                                        \
     "SELECT alias, description, routing, created_ms, updated_ms"         \
     " FROM api_aliases "
 
 static void fill_alias(sqlite3_stmt *st, sfn_alias_rec *a)
 {
-    a->alias = sfn__store_col_dup(st, 0);
-    a->description = sfn__store_col_dup(st, 1);
-    a->routing = sfn__store_col_dup(st, 2);
+    a->alias = sfn__lite_col_dup(st, 0);
+    a->description = sfn__lite_col_dup(st, 1);
+    a->routing = sfn__lite_col_dup(st, 2);
     a->created_ms = sqlite3_column_int64(st, 3);
     a->updated_ms = sqlite3_column_int64(st, 4);
 }
 
-sfn_rc sfn_store_put_alias(sfn_store *s, const char *name, const char *alias,
+static sfn_rc lite_put_alias(sfn_store *s, const char *name, const char *alias,
                            const char *description, const char *routing,
                            bool create, int64_t now_ms, sfn_error *err)
 {
@@ -341,15 +311,15 @@ sfn_rc sfn_store_put_alias(sfn_store *s, const char *name, const char *alias,
                              "alias '%s' of '%s' already exists", alias,
                              name);
     if (rc != SQLITE_DONE)
-        return sfn__store_db_error(s, err, "put alias");
-    if (!create && sqlite3_changes(s->db) == 0)
+        return sfn__lite_error(s, err, "put alias");
+    if (!create && sqlite3_changes(s->lite->db) == 0)
         return sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                              "alias '%s' of '%s' does not exist", alias,
                              name);
     return SFN_OK;
 }
 
-sfn_rc sfn_store_get_alias(sfn_store *s, const char *name, const char *alias,
+static sfn_rc lite_get_alias(sfn_store *s, const char *name, const char *alias,
                            sfn_alias_rec *out, sfn_error *err)
 {
     sqlite3_stmt *st =
@@ -367,12 +337,12 @@ sfn_rc sfn_store_get_alias(sfn_store *s, const char *name, const char *alias,
                                "alias '%s' of '%s' does not exist", alias,
                                name);
     else
-        out_rc = sfn__store_db_error(s, err, "get alias");
+        out_rc = sfn__lite_error(s, err, "get alias");
     sqlite3_finalize(st);
     return out_rc;
 }
 
-sfn_rc sfn_store_list_aliases(sfn_store *s, const char *name,
+static sfn_rc lite_list_aliases(sfn_store *s, const char *name,
                               int (*cb)(const sfn_alias_rec *a, void *ud),
                               void *ud, sfn_error *err)
 {
@@ -393,10 +363,10 @@ sfn_rc sfn_store_list_aliases(sfn_store *s, const char *name,
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE
                ? SFN_OK
-               : sfn__store_db_error(s, err, "list aliases");
+               : sfn__lite_error(s, err, "list aliases");
 }
 
-sfn_rc sfn_store_delete_alias(sfn_store *s, const char *name,
+static sfn_rc lite_delete_alias(sfn_store *s, const char *name,
                               const char *alias, sfn_error *err)
 {
     sqlite3_stmt *st =
@@ -435,10 +405,10 @@ static sfn_rc tag_count(sfn_store *s, const char *resource, int64_t *n,
     int rc = sqlite3_step(st);
     *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? SFN_OK : sfn__store_db_error(s, err, "count");
+    return rc == SQLITE_ROW ? SFN_OK : sfn__lite_error(s, err, "count");
 }
 
-sfn_rc sfn_store_put_tags(sfn_store *s, const char *resource,
+static sfn_rc lite_put_tags(sfn_store *s, const char *resource,
                           const char *const *keys, const char *const *values,
                           size_t n, size_t max_tags, sfn_error *err)
 {
@@ -459,7 +429,7 @@ sfn_rc sfn_store_put_tags(sfn_store *s, const char *resource,
     return end(s, rc, err);
 }
 
-sfn_rc sfn_store_delete_tags(sfn_store *s, const char *resource,
+static sfn_rc lite_delete_tags(sfn_store *s, const char *resource,
                              const char *const *keys, size_t n,
                              sfn_error *err)
 {
@@ -471,7 +441,7 @@ sfn_rc sfn_store_delete_tags(sfn_store *s, const char *resource,
     return end(s, rc, err);
 }
 
-sfn_rc sfn_store_list_tags(sfn_store *s, const char *resource,
+static sfn_rc lite_list_tags(sfn_store *s, const char *resource,
                            int (*cb)(const char *key, const char *value,
                                      void *ud),
                            void *ud, sfn_error *err)
@@ -491,10 +461,10 @@ sfn_rc sfn_store_list_tags(sfn_store *s, const char *resource,
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE
                ? SFN_OK
-               : sfn__store_db_error(s, err, "list tags");
+               : sfn__lite_error(s, err, "list tags");
 }
 
-sfn_rc sfn_store_drop_tags(sfn_store *s, const char *resource,
+static sfn_rc lite_drop_tags(sfn_store *s, const char *resource,
                            sfn_error *err)
 {
     /* substr instead of LIKE: ARNs may hold '%' and '_' */
@@ -510,7 +480,7 @@ sfn_rc sfn_store_drop_tags(sfn_store *s, const char *resource,
 
 /* ---- executions -------------------------------------------------------- */
 
-sfn_rc sfn_store_put_exec_meta(sfn_store *s, const char *arn,
+static sfn_rc lite_put_exec_meta(sfn_store *s, const char *arn,
                                const char *version_arn, const char *alias_arn,
                                sfn_error *err)
 {
@@ -526,7 +496,7 @@ sfn_rc sfn_store_put_exec_meta(sfn_store *s, const char *arn,
     return done(s, st, err, "put execution metadata");
 }
 
-sfn_rc sfn_store_get_exec_meta(sfn_store *s, const char *arn,
+static sfn_rc lite_get_exec_meta(sfn_store *s, const char *arn,
                                char **version_arn, char **alias_arn,
                                sfn_error *err)
 {
@@ -540,16 +510,16 @@ sfn_rc sfn_store_get_exec_meta(sfn_store *s, const char *arn,
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *version_arn = sfn__store_col_dup(st, 0);
-        *alias_arn = sfn__store_col_dup(st, 1);
+        *version_arn = sfn__lite_col_dup(st, 0);
+        *alias_arn = sfn__lite_col_dup(st, 1);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE
                ? SFN_OK
-               : sfn__store_db_error(s, err, "get execution metadata");
+               : sfn__lite_error(s, err, "get execution metadata");
 }
 
-sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
+static sfn_rc lite_list_executions(sfn_store *s, const char *machine,
                                  int status, int64_t after_start_ms,
                                  int64_t after_id, size_t limit,
                                  int (*cb)(const sfn_exec_rec *r, void *ud),
@@ -569,10 +539,10 @@ sfn_rc sfn_store_list_executions(sfn_store *s, const char *machine,
     sqlite3_bind_int64(st, 3, after_start_ms);
     sqlite3_bind_int64(st, 4, after_id);
     sqlite3_bind_int64(st, 5, limit ? (int64_t)limit : -1);
-    return sfn__store_each_exec(s, st, cb, ud, err, "list executions");
+    return sfn__lite_each_exec(s, st, cb, ud, err, "list executions");
 }
 
-sfn_rc sfn_store_count_executions(sfn_store *s, int status, int64_t *out,
+static sfn_rc lite_count_executions(sfn_store *s, int status, int64_t *out,
                                   sfn_error *err)
 {
     sqlite3_stmt *st =
@@ -584,5 +554,27 @@ sfn_rc sfn_store_count_executions(sfn_store *s, int status, int64_t *out,
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? SFN_OK
-                            : sfn__store_db_error(s, err, "count executions");
+                            : sfn__lite_error(s, err, "count executions");
+}
+
+void sfn__lite_api_ops(sfn__store_ops *o)
+{
+    o->put_machine_meta = lite_put_machine_meta;
+    o->get_machine_meta = lite_get_machine_meta;
+    o->publish_version = lite_publish_version;
+    o->get_version = lite_get_version;
+    o->list_versions = lite_list_versions;
+    o->delete_version = lite_delete_version;
+    o->put_alias = lite_put_alias;
+    o->get_alias = lite_get_alias;
+    o->list_aliases = lite_list_aliases;
+    o->delete_alias = lite_delete_alias;
+    o->put_tags = lite_put_tags;
+    o->delete_tags = lite_delete_tags;
+    o->list_tags = lite_list_tags;
+    o->drop_tags = lite_drop_tags;
+    o->put_exec_meta = lite_put_exec_meta;
+    o->get_exec_meta = lite_get_exec_meta;
+    o->list_executions = lite_list_executions;
+    o->count_executions = lite_count_executions;
 }

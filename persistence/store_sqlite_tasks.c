@@ -1,7 +1,7 @@
-/* store_tasks.c: task tokens (callback and activity tasks) and activities
+/* store_sqlite_tasks.c: task tokens (callback and activity tasks) and activities
  * in SQLite (schema 4).  Token writes run inside the engine's group commit
  * on cached statements; activities are API-rate and prepared per call. */
-#include "store_internal.h"
+#include "store_lite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +22,14 @@ static const char *const token_sql[SFN__STMT_COUNT] = {
 
 static sqlite3_stmt *cached(sfn_store *s, int which, sfn_error *err)
 {
-    if (!s->stmt[which] &&
-        sqlite3_prepare_v3(s->db, token_sql[which], -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->stmt[which],
+    if (!s->lite->stmt[which] &&
+        sqlite3_prepare_v3(s->lite->db, token_sql[which], -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->lite->stmt[which],
                            NULL) != SQLITE_OK) {
-        sfn__store_db_error(s, err, "prepare");
+        sfn__lite_error(s, err, "prepare");
         return NULL;
     }
-    return s->stmt[which];
+    return s->lite->stmt[which];
 }
 
 static void release(sqlite3_stmt *st)
@@ -53,16 +53,7 @@ static sfn_rc oom(sfn_error *err)
 
 /* ---- task tokens ------------------------------------------------------- */
 
-void sfn_token_rec_free(sfn_token_rec *t)
-{
-    if (!t)
-        return;
-    free(t->token);
-    free(t->activity);
-    memset(t, 0, sizeof *t);
-}
-
-sfn_rc sfn_store_put_token(sfn_store *s, const sfn_token_rec *t,
+static sfn_rc lite_put_token(sfn_store *s, const sfn_token_rec *t,
                            sfn_error *err)
 {
     if (!t->token)
@@ -80,10 +71,10 @@ sfn_rc sfn_store_put_token(sfn_store *s, const sfn_token_rec *t,
     sqlite3_bind_int64(st, 7, t->created_ms);
     int rc = sqlite3_step(st);
     release(st);
-    return rc == SQLITE_DONE ? SFN_OK : sfn__store_db_error(s, err, "put token");
+    return rc == SQLITE_DONE ? SFN_OK : sfn__lite_error(s, err, "put token");
 }
 
-sfn_rc sfn_store_close_token(sfn_store *s, const char *token, int status,
+static sfn_rc lite_close_token(sfn_store *s, const char *token, int status,
                              int64_t closed_ms, sfn_error *err)
 {
     sqlite3_stmt *st = cached(s, SFN__STMT_CLOSE_TOKEN, err);
@@ -95,16 +86,16 @@ sfn_rc sfn_store_close_token(sfn_store *s, const char *token, int status,
     int rc = sqlite3_step(st);
     release(st);
     return rc == SQLITE_DONE ? SFN_OK
-                             : sfn__store_db_error(s, err, "close token");
+                             : sfn__lite_error(s, err, "close token");
 }
 
 static sfn_rc fill_token(sqlite3_stmt *st, sfn_token_rec *t, sfn_error *err)
 {
-    t->token = sfn__store_col_dup(st, 0);
+    t->token = sfn__lite_col_dup(st, 0);
     t->exec_id = sqlite3_column_int64(st, 1);
     t->strand = sqlite3_column_int64(st, 2);
     t->attempt = sqlite3_column_int64(st, 3);
-    t->activity = sfn__store_col_dup(st, 4);
+    t->activity = sfn__lite_col_dup(st, 4);
     t->status = sqlite3_column_int(st, 5);
     t->created_ms = sqlite3_column_int64(st, 6);
     t->closed_ms = sqlite3_column_int64(st, 7);
@@ -116,7 +107,7 @@ static sfn_rc fill_token(sqlite3_stmt *st, sfn_token_rec *t, sfn_error *err)
     return SFN_OK;
 }
 
-sfn_rc sfn_store_get_token(sfn_store *s, const char *token,
+static sfn_rc lite_get_token(sfn_store *s, const char *token,
                            sfn_token_rec *out, sfn_error *err)
 {
     sqlite3_stmt *st = cached(s, SFN__STMT_GET_TOKEN, err);
@@ -131,12 +122,12 @@ sfn_rc sfn_store_get_token(sfn_store *s, const char *token,
         rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                            "task token '%.64s' does not exist", token);
     else
-        rc = sfn__store_db_error(s, err, "get token");
+        rc = sfn__lite_error(s, err, "get token");
     release(st);
     return rc;
 }
 
-sfn_rc sfn_store_get_execution_by_id(sfn_store *s, int64_t id,
+static sfn_rc lite_get_execution_by_id(sfn_store *s, int64_t id,
                                      sfn_exec_rec *out, sfn_error *err)
 {
     sqlite3_stmt *st = cached(s, SFN__STMT_GET_EXEC_BY_ID, err);
@@ -146,40 +137,31 @@ sfn_rc sfn_store_get_execution_by_id(sfn_store *s, int64_t id,
     sfn_rc rc = SFN_OK;
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        sfn__store_fill_exec(st, out);
+        sfn__lite_fill_exec(st, out);
     else if (step == SQLITE_DONE)
         rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                            "execution with store id %lld does not exist",
                            (long long)id);
     else
-        rc = sfn__store_db_error(s, err, "get execution by id");
+        rc = sfn__lite_error(s, err, "get execution by id");
     release(st);
     return rc;
 }
 
 /* ---- activities -------------------------------------------------------- */
 
-void sfn_activity_rec_free(sfn_activity_rec *a)
-{
-    if (!a)
-        return;
-    free(a->arn);
-    free(a->name);
-    memset(a, 0, sizeof *a);
-}
-
 static sqlite3_stmt *prep(sfn_store *s, const char *sql, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sfn__store_db_error(s, err, "prepare");
+    if (sqlite3_prepare_v2(s->lite->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sfn__lite_error(s, err, "prepare");
         sqlite3_finalize(st);
         return NULL;
     }
     return st;
 }
 
-sfn_rc sfn_store_put_activity(sfn_store *s, const char *arn,
+static sfn_rc lite_put_activity(sfn_store *s, const char *arn,
                               const char *name, int64_t created_ms,
                               bool *created, sfn_error *err)
 {
@@ -202,17 +184,17 @@ sfn_rc sfn_store_put_activity(sfn_store *s, const char *arn,
                              "another ARN",
                              name);
     if (rc != SQLITE_DONE)
-        return sfn__store_db_error(s, err, "put activity");
+        return sfn__lite_error(s, err, "put activity");
     if (created)
-        *created = sqlite3_changes(s->db) > 0;
+        *created = sqlite3_changes(s->lite->db) > 0;
     return SFN_OK;
 }
 
 static sfn_rc fill_activity(sqlite3_stmt *st, sfn_activity_rec *a,
                             sfn_error *err)
 {
-    a->arn = sfn__store_col_dup(st, 0);
-    a->name = sfn__store_col_dup(st, 1);
+    a->arn = sfn__lite_col_dup(st, 0);
+    a->name = sfn__lite_col_dup(st, 1);
     a->created_ms = sqlite3_column_int64(st, 2);
     if (!a->arn || !a->name) {
         sfn_activity_rec_free(a);
@@ -221,7 +203,7 @@ static sfn_rc fill_activity(sqlite3_stmt *st, sfn_activity_rec *a,
     return SFN_OK;
 }
 
-sfn_rc sfn_store_get_activity(sfn_store *s, const char *arn,
+static sfn_rc lite_get_activity(sfn_store *s, const char *arn,
                               sfn_activity_rec *out, sfn_error *err)
 {
     sqlite3_stmt *st = prep(s,
@@ -239,12 +221,12 @@ sfn_rc sfn_store_get_activity(sfn_store *s, const char *arn,
         rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                            "Activity Does Not Exist: '%s'", arn);
     else
-        rc = sfn__store_db_error(s, err, "get activity");
+        rc = sfn__lite_error(s, err, "get activity");
     sqlite3_finalize(st);
     return rc;
 }
 
-sfn_rc sfn_store_list_activities(sfn_store *s, const char *after_name,
+static sfn_rc lite_list_activities(sfn_store *s, const char *after_name,
                                  size_t limit,
                                  int (*cb)(const sfn_activity_rec *a,
                                            void *ud),
@@ -271,12 +253,12 @@ sfn_rc sfn_store_list_activities(sfn_store *s, const char *after_name,
             break;
     }
     if (rc == SFN_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = sfn__store_db_error(s, err, "list activities");
+        rc = sfn__lite_error(s, err, "list activities");
     sqlite3_finalize(st);
     return rc;
 }
 
-sfn_rc sfn_store_delete_activity(sfn_store *s, const char *arn,
+static sfn_rc lite_delete_activity(sfn_store *s, const char *arn,
                                  sfn_error *err)
 {
     sqlite3_stmt *st =
@@ -287,5 +269,17 @@ sfn_rc sfn_store_delete_activity(sfn_store *s, const char *arn,
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? SFN_OK
-                             : sfn__store_db_error(s, err, "delete activity");
+                             : sfn__lite_error(s, err, "delete activity");
+}
+
+void sfn__lite_tasks_ops(sfn__store_ops *o)
+{
+    o->put_token = lite_put_token;
+    o->close_token = lite_close_token;
+    o->get_token = lite_get_token;
+    o->get_execution_by_id = lite_get_execution_by_id;
+    o->put_activity = lite_put_activity;
+    o->get_activity = lite_get_activity;
+    o->list_activities = lite_list_activities;
+    o->delete_activity = lite_delete_activity;
 }

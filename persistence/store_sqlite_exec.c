@@ -1,7 +1,7 @@
-/* store_exec.c: executions, history events and engine snapshot rows in
+/* store_sqlite_exec.c: executions, history events and engine snapshot rows in
  * SQLite.  The write path (insert/update/append/put) runs inside the
  * engine's group-commit transaction on cached prepared statements. */
-#include "store_internal.h"
+#include "store_lite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +30,14 @@ static const char *const stmt_sql[SFN__STMT_COUNT] = {
 
 static sqlite3_stmt *stmt(sfn_store *s, int which, sfn_error *err)
 {
-    if (!s->stmt[which] &&
-        sqlite3_prepare_v3(s->db, stmt_sql[which], -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->stmt[which],
+    if (!s->lite->stmt[which] &&
+        sqlite3_prepare_v3(s->lite->db, stmt_sql[which], -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->lite->stmt[which],
                            NULL) != SQLITE_OK) {
-        sfn__store_db_error(s, err, "prepare");
+        sfn__lite_error(s, err, "prepare");
         return NULL;
     }
-    return s->stmt[which];
+    return s->lite->stmt[which];
 }
 
 /* Steps a cached statement to completion and resets it. */
@@ -46,7 +46,7 @@ static sfn_rc run(sfn_store *s, sqlite3_stmt *st, sfn_error *err,
 {
     int rc = sqlite3_step(st);
     sfn_rc out = rc == SQLITE_DONE ? SFN_OK
-                                   : sfn__store_db_error(s, err, what);
+                                   : sfn__lite_error(s, err, what);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return out;
@@ -60,45 +60,30 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-void sfn_exec_rec_free(sfn_exec_rec *r)
+static sfn_rc lite_begin(sfn_store *s, sfn_error *err)
 {
-    if (!r)
-        return;
-    free(r->arn);
-    free(r->machine);
-    free(r->name);
-    free(r->input);
-    free(r->output);
-    free(r->error);
-    free(r->cause);
-    free(r->test_case);
-    memset(r, 0, sizeof *r);
-}
-
-sfn_rc sfn_store_begin(sfn_store *s, sfn_error *err)
-{
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "begin");
+    if (sqlite3_exec(s->lite->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sfn__lite_error(s, err, "begin");
     return SFN_OK;
 }
 
-sfn_rc sfn_store_commit(sfn_store *s, sfn_error *err)
+static sfn_rc lite_commit(sfn_store *s, sfn_error *err)
 {
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sfn_rc rc = sfn__store_db_error(s, err, "commit");
+    if (sqlite3_exec(s->lite->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sfn_rc rc = sfn__lite_error(s, err, "commit");
         sfn_store_rollback(s);
         return rc;
     }
     return SFN_OK;
 }
 
-void sfn_store_rollback(sfn_store *s)
+static void lite_rollback(sfn_store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(s->lite->db))
+        sqlite3_exec(s->lite->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-sfn_rc sfn_store_insert_execution(sfn_store *s, sfn_exec_rec *r,
+static sfn_rc lite_insert_execution(sfn_store *s, sfn_exec_rec *r,
                                   sfn_error *err)
 {
     sqlite3_stmt *st = stmt(s, SFN__STMT_INSERT_EXEC, err);
@@ -128,12 +113,12 @@ sfn_rc sfn_store_insert_execution(sfn_store *s, sfn_exec_rec *r,
         return sfn_error_set(err, SFN_EINVAL, NULL, -1,
                              "execution '%s' already exists", r->arn);
     if (rc != SQLITE_DONE)
-        return sfn__store_db_error(s, err, "insert execution");
-    r->id = sqlite3_last_insert_rowid(s->db);
+        return sfn__lite_error(s, err, "insert execution");
+    r->id = sqlite3_last_insert_rowid(s->lite->db);
     return SFN_OK;
 }
 
-sfn_rc sfn_store_update_execution(sfn_store *s, const sfn_exec_rec *r,
+static sfn_rc lite_update_execution(sfn_store *s, const sfn_exec_rec *r,
                                   sfn_error *err)
 {
     sqlite3_stmt *st = stmt(s, SFN__STMT_UPDATE_EXEC, err);
@@ -154,7 +139,7 @@ sfn_rc sfn_store_update_execution(sfn_store *s, const sfn_exec_rec *r,
     return run(s, st, err, "update execution");
 }
 
-sfn_rc sfn_store_append_events(sfn_store *s, int64_t exec_id,
+static sfn_rc lite_append_events(sfn_store *s, int64_t exec_id,
                                const sfn_store_event *ev, size_t n,
                                sfn_error *err)
 {
@@ -175,7 +160,7 @@ sfn_rc sfn_store_append_events(sfn_store *s, int64_t exec_id,
     return SFN_OK;
 }
 
-sfn_rc sfn_store_put_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
+static sfn_rc lite_put_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
                               const char *data, sfn_error *err)
 {
     sqlite3_stmt *st = stmt(s, SFN__STMT_PUT_SNAPSHOT, err);
@@ -187,7 +172,7 @@ sfn_rc sfn_store_put_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
     return run(s, st, err, "put snapshot");
 }
 
-sfn_rc sfn_store_delete_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
+static sfn_rc lite_delete_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
                                  sfn_error *err)
 {
     sqlite3_stmt *st = stmt(s, SFN__STMT_DEL_SNAPSHOT, err);
@@ -198,7 +183,7 @@ sfn_rc sfn_store_delete_snapshot(sfn_store *s, int64_t exec_id, int64_t key,
     return run(s, st, err, "delete snapshot");
 }
 
-sfn_rc sfn_store_clear_snapshots(sfn_store *s, int64_t exec_id,
+static sfn_rc lite_clear_snapshots(sfn_store *s, int64_t exec_id,
                                  sfn_error *err)
 {
     sqlite3_stmt *st = stmt(s, SFN__STMT_CLEAR_SNAPSHOTS, err);
@@ -211,20 +196,20 @@ sfn_rc sfn_store_clear_snapshots(sfn_store *s, int64_t exec_id,
 /* ---- reads ------------------------------------------------------------ */
 
 
-char *sfn__store_col_dup(sqlite3_stmt *st, int i)
+char *sfn__lite_col_dup(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? strdup((const char *)t) : NULL;
 }
 
-sfn_rc sfn__store_each_exec(sfn_store *s, sqlite3_stmt *st,
+sfn_rc sfn__lite_each_exec(sfn_store *s, sqlite3_stmt *st,
                             int (*cb)(const sfn_exec_rec *r, void *ud),
                             void *ud, sfn_error *err, const char *what)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sfn_exec_rec r = {0};
-        sfn__store_fill_exec(st, &r);
+        sfn__lite_fill_exec(st, &r);
         int stop = cb(&r, ud);
         sfn_exec_rec_free(&r);
         if (stop)
@@ -232,107 +217,107 @@ sfn_rc sfn__store_each_exec(sfn_store *s, sqlite3_stmt *st,
     }
     sfn_rc out = rc == SQLITE_ROW || rc == SQLITE_DONE
                      ? SFN_OK
-                     : sfn__store_db_error(s, err, what);
+                     : sfn__lite_error(s, err, what);
     sqlite3_finalize(st);
     return out;
 }
 
-void sfn__store_fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
+void sfn__lite_fill_exec(sqlite3_stmt *st, sfn_exec_rec *r)
 {
     r->id = sqlite3_column_int64(st, 0);
-    r->arn = sfn__store_col_dup(st, 1);
-    r->machine = sfn__store_col_dup(st, 2);
+    r->arn = sfn__lite_col_dup(st, 1);
+    r->machine = sfn__lite_col_dup(st, 2);
     r->revision = sqlite3_column_int64(st, 3);
-    r->name = sfn__store_col_dup(st, 4);
+    r->name = sfn__lite_col_dup(st, 4);
     r->status = sqlite3_column_int(st, 5);
-    r->input = sfn__store_col_dup(st, 6);
-    r->output = sfn__store_col_dup(st, 7);
-    r->error = sfn__store_col_dup(st, 8);
-    r->cause = sfn__store_col_dup(st, 9);
+    r->input = sfn__lite_col_dup(st, 6);
+    r->output = sfn__lite_col_dup(st, 7);
+    r->error = sfn__lite_col_dup(st, 8);
+    r->cause = sfn__lite_col_dup(st, 9);
     r->start_ms = sqlite3_column_int64(st, 10);
     r->stop_ms = sqlite3_column_int64(st, 11);
     r->next_event = sqlite3_column_int64(st, 12);
     r->wake_ms = sqlite3_column_int64(st, 13);
-    r->test_case = sfn__store_col_dup(st, 14);
+    r->test_case = sfn__lite_col_dup(st, 14);
     r->comp_status = sqlite3_column_int(st, 15);
     r->redrive_count = sqlite3_column_int64(st, 16);
     r->redrive_ms = sqlite3_column_int64(st, 17);
 }
 
-sfn_rc sfn_store_get_execution(sfn_store *s, const char *arn,
+static sfn_rc lite_get_execution(sfn_store *s, const char *arn,
                                sfn_exec_rec *out, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, SFN__EXEC_COLS "WHERE arn = ?1", -1, &st,
+    if (sqlite3_prepare_v2(s->lite->db, SFN__EXEC_COLS "WHERE arn = ?1", -1, &st,
                            NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "get execution");
+        return sfn__lite_error(s, err, "get execution");
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sfn_rc out_rc = SFN_OK;
     if (rc == SQLITE_ROW)
-        sfn__store_fill_exec(st, out);
+        sfn__lite_fill_exec(st, out);
     else if (rc == SQLITE_DONE)
         out_rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                                "Execution Does Not Exist: '%s'", arn);
     else
-        out_rc = sfn__store_db_error(s, err, "get execution");
+        out_rc = sfn__lite_error(s, err, "get execution");
     sqlite3_finalize(st);
     return out_rc;
 }
 
-sfn_rc sfn_store_list_running(sfn_store *s,
+static sfn_rc lite_list_running(sfn_store *s,
                               int (*cb)(const sfn_exec_rec *r, void *ud),
                               void *ud, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, SFN__EXEC_COLS "WHERE status = 0 ORDER BY id",
+    if (sqlite3_prepare_v2(s->lite->db, SFN__EXEC_COLS "WHERE status = 0 ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "list running");
-    return sfn__store_each_exec(s, st, cb, ud, err, "list running");
+        return sfn__lite_error(s, err, "list running");
+    return sfn__lite_each_exec(s, st, cb, ud, err, "list running");
 }
 
-sfn_rc sfn_store_list_due(sfn_store *s, int64_t until_ms,
+static sfn_rc lite_list_due(sfn_store *s, int64_t until_ms,
                           int (*cb)(const sfn_exec_rec *r, void *ud),
                           void *ud, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
+    if (sqlite3_prepare_v2(s->lite->db,
                            SFN__EXEC_COLS "WHERE status = 0 AND wake_ms > 0 AND "
                                      "wake_ms <= ?1 ORDER BY wake_ms",
                            -1, &st, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "list due");
+        return sfn__lite_error(s, err, "list due");
     sqlite3_bind_int64(st, 1, until_ms);
-    return sfn__store_each_exec(s, st, cb, ud, err, "list due");
+    return sfn__lite_each_exec(s, st, cb, ud, err, "list due");
 }
 
-sfn_rc sfn_store_find_execution(sfn_store *s, const char *name,
+static sfn_rc lite_find_execution(sfn_store *s, const char *name,
                                 char **arn_out, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
+    if (sqlite3_prepare_v2(s->lite->db,
                            "SELECT arn FROM executions WHERE name = ?1 "
                            "ORDER BY start_ms DESC, id DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "find execution");
+        return sfn__lite_error(s, err, "find execution");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sfn_rc rc = SFN_OK;
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        *arn_out = sfn__store_col_dup(st, 0);
+        *arn_out = sfn__lite_col_dup(st, 0);
     else if (step == SQLITE_DONE)
         rc = sfn_error_set(err, SFN_ENOTFOUND, NULL, -1,
                            "Execution Does Not Exist: '%s'", name);
     else
-        rc = sfn__store_db_error(s, err, "find execution");
+        rc = sfn__lite_error(s, err, "find execution");
     sqlite3_finalize(st);
     return rc;
 }
 
-int64_t sfn_store_next_wake(sfn_store *s)
+static int64_t lite_next_wake(sfn_store *s)
 {
     sqlite3_stmt *st = NULL;
     int64_t wake = 0;
-    if (sqlite3_prepare_v2(s->db,
+    if (sqlite3_prepare_v2(s->lite->db,
                            "SELECT min(wake_ms) FROM executions WHERE "
                            "status = 0 AND wake_ms > 0",
                            -1, &st, NULL) == SQLITE_OK &&
@@ -342,17 +327,17 @@ int64_t sfn_store_next_wake(sfn_store *s)
     return wake;
 }
 
-sfn_rc sfn_store_load_snapshots(sfn_store *s, int64_t exec_id,
+static sfn_rc lite_load_snapshots(sfn_store *s, int64_t exec_id,
                                 int (*cb)(int64_t key, const char *data,
                                           void *ud),
                                 void *ud, sfn_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
+    if (sqlite3_prepare_v2(s->lite->db,
                            "SELECT key, data FROM snapshots WHERE exec = ?1 "
                            "ORDER BY key",
                            -1, &st, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "load snapshots");
+        return sfn__lite_error(s, err, "load snapshots");
     sqlite3_bind_int64(st, 1, exec_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -361,12 +346,12 @@ sfn_rc sfn_store_load_snapshots(sfn_store *s, int64_t exec_id,
             break;
     sfn_rc out = rc == SQLITE_ROW || rc == SQLITE_DONE
                      ? SFN_OK
-                     : sfn__store_db_error(s, err, "load snapshots");
+                     : sfn__lite_error(s, err, "load snapshots");
     sqlite3_finalize(st);
     return out;
 }
 
-sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
+static sfn_rc lite_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
                              size_t limit, bool reverse,
                              int (*cb)(const sfn_store_event *e, void *ud),
                              void *ud, sfn_error *err)
@@ -377,8 +362,8 @@ sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
                 : "SELECT id, prev, ts_ms, type, details FROM events WHERE "
                   "exec = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sfn__store_db_error(s, err, "history");
+    if (sqlite3_prepare_v2(s->lite->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sfn__lite_error(s, err, "history");
     sqlite3_bind_int64(st, 1, exec_id);
     sqlite3_bind_int64(st, 2, reverse && after_id == 0 ? INT64_MAX : after_id);
     sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
@@ -396,16 +381,16 @@ sfn_rc sfn_store_get_history(sfn_store *s, int64_t exec_id, int64_t after_id,
     }
     sfn_rc out = rc == SQLITE_ROW || rc == SQLITE_DONE
                      ? SFN_OK
-                     : sfn__store_db_error(s, err, "history");
+                     : sfn__lite_error(s, err, "history");
     sqlite3_finalize(st);
     return out;
 }
 
-int64_t sfn_store_size_bytes(sfn_store *s)
+static int64_t lite_size_bytes(sfn_store *s)
 {
     sqlite3_stmt *st = NULL;
     int64_t size = 0;
-    if (sqlite3_prepare_v2(s->db,
+    if (sqlite3_prepare_v2(s->lite->db,
                            "SELECT page_count * page_size FROM "
                            "pragma_page_count(), pragma_page_size()",
                            -1, &st, NULL) == SQLITE_OK &&
@@ -413,4 +398,25 @@ int64_t sfn_store_size_bytes(sfn_store *s)
         size = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return size;
+}
+
+void sfn__lite_exec_ops(sfn__store_ops *o)
+{
+    o->begin = lite_begin;
+    o->commit = lite_commit;
+    o->rollback = lite_rollback;
+    o->insert_execution = lite_insert_execution;
+    o->update_execution = lite_update_execution;
+    o->append_events = lite_append_events;
+    o->put_snapshot = lite_put_snapshot;
+    o->delete_snapshot = lite_delete_snapshot;
+    o->clear_snapshots = lite_clear_snapshots;
+    o->get_execution = lite_get_execution;
+    o->find_execution = lite_find_execution;
+    o->list_due = lite_list_due;
+    o->next_wake = lite_next_wake;
+    o->list_running = lite_list_running;
+    o->load_snapshots = lite_load_snapshots;
+    o->get_history = lite_get_history;
+    o->size_bytes = lite_size_bytes;
 }
