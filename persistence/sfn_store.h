@@ -5,6 +5,13 @@
  * SQLite (embedded default, WAL, one engine per file) and PostgreSQL
  * (chosen by a postgres:// URL; many nodes may share one database).
  *
+ * Lost connections (PostgreSQL): a call that finds its connection broken
+ * fails with SFN_EIO (an open transaction is abandoned: nothing of it was
+ * written, unless the connection broke while COMMIT was under way, when
+ * the outcome is unknown and the caller must read the store again); the
+ * next call reconnects, re-prepares its statements and re-issues its
+ * LISTENs (sfn_store_notify_fd may then return a new socket).
+ *
  * Threading: one sfn_store handle per thread.
  * Ownership: records returned in caller-provided structs own their strings;
  * release them with the matching *_free function. */

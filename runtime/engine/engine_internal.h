@@ -47,7 +47,9 @@ struct sfn_engine {
     /* shared store (engine_lease.c): lease upkeep on the monotonic clock,
      * whatever clock the executions run on */
     bool shared;
-    int64_t next_renew_mono, next_claim_mono;
+    bool reload;          /* a commit failed on a lost connection: every
+                             execution is read again from the store     */
+    int64_t next_renew_mono, next_claim_mono, next_reload_mono;
 };
 
 /* Snapshot key of execution-level state (mock invocation counts); strand
@@ -118,6 +120,13 @@ int64_t engine_lease_due_in(const sfn_engine *e);
  * node took (their waiting calls are failed with SFN_ELEASE) and drops
  * the executions the round created.  Returns how many were dropped. */
 size_t engine_lease_lost(sfn_engine *e);
+/* After a commit failed with SFN_EIO on a shared store (its outcome is
+ * unknown when the connection broke during COMMIT): drops every execution
+ * from memory, failing the calls that wait on them, and marks the engine
+ * for engine_recover_shared, which reads its executions back from the
+ * store (their last committed transitions) once it answers again. */
+void engine_reload(sfn_engine *e);
+sfn_rc engine_recover_shared(sfn_engine *e, int64_t now);
 /* After a failed commit on a shared store: drops the executions the round
  * created whose ARN another node wrote meanwhile (the same name started
  * on two nodes at once); their callers are told to retry, and the retry

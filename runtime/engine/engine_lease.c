@@ -138,6 +138,40 @@ void engine_drop_taken_names(sfn_engine *e)
     }
 }
 
+void engine_reload(sfn_engine *e)
+{
+    for (size_t i = e->n_live; i-- > 0;) {
+        sfn_execution *x = e->live[i];
+        engine_calls_fail_exec(e, x->store_id, x->arn);
+        engine_live_drop(e, i);
+    }
+    e->n_heap = 0; /* timers come back with their executions */
+    e->parked = 0;
+    e->reload = true;
+}
+
+sfn_rc engine_recover_shared(sfn_engine *e, int64_t now)
+{
+    /* at most one attempt per lease tick while the store is away */
+    if (mono_ms() < e->next_reload_mono)
+        return SFN_EIO;
+    e->next_reload_mono = mono_ms() + 500;
+    sfn_error err;
+    load_ctx lc = {e, now, 0, &err};
+    sfn_rc rc = sfn_store_list_running(e->o.store, engine_load_exec, &lc,
+                                       &err);
+    if (rc != SFN_OK) {
+        fprintf(stderr, "stepd: cannot read executions back: %s\n",
+                err.cause);
+        return rc;
+    }
+    e->reload = false;
+    fprintf(stderr, "stepd: %zu executions read back from the store after a "
+                    "failed commit\n",
+            lc.loaded);
+    return SFN_OK;
+}
+
 void sfn_engine_set_on_claim(sfn_engine *e, void (*fn)(void *ud, size_t n),
                              void *ud)
 {

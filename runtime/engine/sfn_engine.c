@@ -745,6 +745,8 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
     if (e->o.tasks && sfn_tasks_inflight(e->o.tasks))
         sfn_tasks_poll(e->o.tasks, 0); /* answers that arrived meanwhile */
     engine_lease_tick(e, now);
+    if (e->reload)
+        engine_recover_shared(e, now); /* tried again while it fails */
     engine_take_calls(e, now);
     engine_match_pollers(e, now);
     /* starts read the clock themselves: later work must not predate them */
@@ -793,6 +795,10 @@ sfn_rc sfn_engine_poll(sfn_engine *e, int64_t wait_ms, int64_t *made,
     if (rc != SFN_OK && e->shared)
         engine_drop_taken_names(e);
     engine_calls_committed(e, rc, err);
+    /* a lost connection may have taken the commit through or not: only
+     * the store knows; start again from it */
+    if (rc == SFN_EIO && e->shared)
+        engine_reload(e);
     if (rc != SFN_OK)
         return rc;
     for (size_t i = 0; i < e->n_live; i++) {

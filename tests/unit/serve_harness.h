@@ -179,11 +179,18 @@ SH_UNUSED static int sh_make_dir(sh_server *s, const char *pattern)
                 strerror(errno));
         return -1;
     }
-    snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
-    if (!tdb_spec(s->db, sizeof s->db, s->dir))
+    /* a copy: GCC's -Wrestrict cannot tell s->dir from s->log when s
+     * points into an array indexed at run time */
+    char dir[sizeof s->dir];
+    memcpy(dir, s->dir, sizeof dir);
+    snprintf(s->log, sizeof s->log, "%s/serve.log", dir);
+    if (!tdb_spec(s->db, sizeof s->db, dir))
         return -1;
-    if (tdb_is_pg())
-        snprintf(s->made_db, sizeof s->made_db, "%s", s->db);
+    if (tdb_is_pg()) {
+        size_t n = strnlen(s->db, sizeof s->made_db - 1);
+        memcpy(s->made_db, s->db, n);
+        s->made_db[n] = '\0';
+    }
     return 0;
 }
 

@@ -11,7 +11,10 @@
  * committed by a node after its lease was taken over) and every epoch was
  * granted by a recorded claim.  A second test routes an activity: the
  * execution runs on one node, the worker polls another, the answer goes
- * to the third.  STEPD_MULTINODE_EXECS (default 1000) sets the count. */
+ * to the third.  A third cuts every database connection of two nodes three
+ * times while they work (a failover as the nodes see it): nothing
+ * acknowledged is lost or done twice.  STEPD_MULTINODE_EXECS (default
+ * 1000) sets the count. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -223,6 +226,78 @@ static void test_three_nodes(void **state)
     free(cp);
 }
 
+/* ---- the database drops every connection ---- */
+
+/* Terminates every session on the test's database but the caller's (a
+ * failover or a server restart as the nodes see it); how many. */
+static long long cut_connections(const char *url)
+{
+    return sql_count(url, "SELECT count(pg_terminate_backend(pid)) FROM "
+                          "pg_stat_activity WHERE datname = "
+                          "current_database() AND pid <> pg_backend_pid()");
+}
+
+static void test_connections_cut(void **state)
+{
+    (void)state;
+    char *url = pgfx_create_db("multicut");
+    if (!url)
+        fail_msg("no PostgreSQL server (STEPD_TEST_PG / STEPD_TEST_PG_FILE)");
+    campaign *cp = calloc(1, sizeof *cp);
+    assert_non_null(cp);
+    cp->n_nodes = 2;
+    cp->max_execs = execs_wanted() * 3 / 10;
+    hfx_server *srv = hfx_start();
+    assert_non_null(srv);
+    hfx_route echo = {.method = "POST", .path = "/echo",
+                      .echo = HFX_ECHO_REQUEST, .delay_ms = ECHO_DELAY_MS};
+    hfx_route_add(srv, &echo);
+    char echo_url[128];
+    snprintf(echo_url, sizeof echo_url, "%s", hfx_url(srv, "/echo"));
+    for (int k = 0; k < cp->n_nodes; k++)
+        start_node(cp, k, url);
+    CURL *c = curl_easy_init();
+    put_machines(cp, c, echo_url);
+    pthread_t t_start, t_cb;
+    assert_int_equal(pthread_create(&t_start, NULL, starter, cp), 0);
+    assert_int_equal(pthread_create(&t_cb, NULL, answerer, cp), 0);
+    long long cut = 0;
+    for (int k = 1; k <= 3; k++) {
+        assert_true(wait_started(cp, cp->max_execs * k / 4, 120));
+        cut += cut_connections(url);
+    }
+    pthread_join(t_start, NULL);
+    bool done = false;
+    for (int i = 0; i < DRAIN_SECONDS * 10 && !(done = all_finished(cp, c));
+         i++)
+        sh_pause_ms(100);
+    atomic_store(&cp->stop_callbacks, 1);
+    pthread_join(t_cb, NULL);
+    curl_easy_cleanup(c);
+    for (int k = 0; k < cp->n_nodes; k++)
+        if (sh_stop(&cp->sv[k]) != 0)
+            fail_msg("node %d did not exit 0 on SIGTERM; see %s", k,
+                     cp->sv[k].log);
+    if (!done)
+        fail_msg("acknowledged executions still running after %d s; see %s",
+                 DRAIN_SECONDS, cp->sv[0].log);
+    int checked = verify_store(cp);
+    size_t resent = verify_http(cp, srv);
+    fencing_checks(url);
+    assert_true(cut > 0);
+    assert_true(checked > 0);
+    print_message("connections cut 3 times (%lld sessions): %d of %d "
+                  "executions acknowledged, all finished once; %zu HTTP "
+                  "re-sends\n",
+                  cut, checked, cp->max_execs, resent);
+    hfx_stop(srv);
+    for (int k = 0; k < cp->n_nodes; k++)
+        sh_remove_dir(&cp->sv[k]);
+    pgfx_drop_db(url);
+    free(url);
+    free(cp);
+}
+
 /* ---- an activity across nodes ---- */
 
 static void test_activity_across_nodes(void **state)
@@ -313,6 +388,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activity_across_nodes),
         cmocka_unit_test(test_three_nodes),
+        cmocka_unit_test(test_connections_cut),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
