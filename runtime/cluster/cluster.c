@@ -344,36 +344,34 @@ static void route_pause(int attempt)
     nanosleep(&ts, NULL);
 }
 
-sfn_rc sfn_cluster_call_task(sfn_cluster *c, sfn_store *st, const char *token,
-                             sfn_task_verb verb, json_t *output,
-                             const char *error, const char *cause,
-                             sfn_error *err)
+/* One call on one execution: where it runs (the execution's id, 0 = act
+ * here because it is unknown or ended and the engine answers why), how it
+ * runs here, and the message that carries it to another node. */
+typedef struct route_ops {
+    int kind;
+    int64_t (*locate)(sfn_store *st, const void *in);
+    sfn_rc (*local)(sfn_cluster *c, const void *in, int64_t *stop_ms,
+                    sfn_error *err);
+    json_t *(*body)(const void *in);
+} route_ops;
+
+static sfn_rc route(sfn_cluster *c, sfn_store *st, const route_ops *ops,
+                    const void *in, int64_t *stop_ms, sfn_error *err)
 {
     sfn_rc rc = SFN_ELEASE;
     for (int i = 0; i < ROUTE_TRIES && rc == SFN_ELEASE; i++) {
         if (i)
             route_pause(i);
-        sfn_token_rec t = {0};
-        sfn_error lerr;
-        char *node = NULL;
-        int64_t id = 0;
-        if (sfn_store_get_token(st, token, &t, &lerr) == SFN_OK &&
-            t.status == SFN_TOKEN_OPEN) {
-            id = t.exec_id;
-            node = cluster_owner(c, st, id);
-        }
-        sfn_token_rec_free(&t);
+        int64_t id = ops->locate(st, in);
+        char *node = id ? cluster_owner(c, st, id) : NULL;
         sfn_error_clear(err);
         if (!node) {
-            rc = sfn_engine_call_task(c->engine, token, verb, output, error,
-                                      cause, err);
+            rc = ops->local(c, in, stop_ms, err);
             continue;
         }
-        json_t *body = json_pack("{s:s,s:i,s:O?,s:s?,s:s?}", "token", token,
-                                 "verb", (int)verb, "output", output, "error",
-                                 error, "cause", cause);
-        rc = body ? cluster_remote(c, st, node, id, CLUSTER_MSG_TASK, body,
-                                   NULL, err)
+        json_t *body = ops->body(in);
+        rc = body ? cluster_remote(c, st, node, id, ops->kind, body, stop_ms,
+                                   err)
                   : sfn_error_set(err, SFN_ENOMEM, "InternalFailure", -1,
                                   "out of memory");
         json_decref(body);
@@ -382,42 +380,96 @@ sfn_rc sfn_cluster_call_task(sfn_cluster *c, sfn_store *st, const char *token,
     return rc;
 }
 
+typedef struct task_in {
+    const char *token;
+    sfn_task_verb verb;
+    json_t *output;
+    const char *error, *cause;
+} task_in;
+
+static int64_t task_locate(sfn_store *st, const void *in)
+{
+    const task_in *t = in;
+    sfn_token_rec r = {0};
+    sfn_error err;
+    int64_t id = sfn_store_get_token(st, t->token, &r, &err) == SFN_OK &&
+                         r.status == SFN_TOKEN_OPEN
+                     ? r.exec_id
+                     : 0;
+    sfn_token_rec_free(&r);
+    return id;
+}
+
+static sfn_rc task_local(sfn_cluster *c, const void *in, int64_t *stop_ms,
+                         sfn_error *err)
+{
+    const task_in *t = in;
+    (void)stop_ms;
+    return sfn_engine_call_task(c->engine, t->token, t->verb, t->output,
+                                t->error, t->cause, err);
+}
+
+static json_t *task_body(const void *in)
+{
+    const task_in *t = in;
+    return json_pack("{s:s,s:i,s:O?,s:s?,s:s?}", "token", t->token, "verb",
+                     (int)t->verb, "output", t->output, "error", t->error,
+                     "cause", t->cause);
+}
+
+sfn_rc sfn_cluster_call_task(sfn_cluster *c, sfn_store *st, const char *token,
+                             sfn_task_verb verb, json_t *output,
+                             const char *error, const char *cause,
+                             sfn_error *err)
+{
+    static const route_ops ops = {CLUSTER_MSG_TASK, task_locate, task_local,
+                                  task_body};
+    task_in in = {token, verb, output, error, cause};
+    return route(c, st, &ops, &in, NULL, err);
+}
+
+typedef struct stop_in {
+    const char *arn, *error, *cause;
+    bool compensate;
+} stop_in;
+
+static int64_t stop_locate(sfn_store *st, const void *in)
+{
+    const stop_in *t = in;
+    sfn_exec_rec r = {0};
+    sfn_error err;
+    int64_t id = sfn_store_get_execution(st, t->arn, &r, &err) == SFN_OK &&
+                         r.status == SFN_STORE_RUNNING
+                     ? r.id
+                     : 0;
+    sfn_exec_rec_free(&r);
+    return id;
+}
+
+static sfn_rc stop_local(sfn_cluster *c, const void *in, int64_t *stop_ms,
+                         sfn_error *err)
+{
+    const stop_in *t = in;
+    return sfn_engine_call_stop_ex(c->engine, t->arn, t->error, t->cause,
+                                   t->compensate, stop_ms, err);
+}
+
+static json_t *stop_body(const void *in)
+{
+    const stop_in *t = in;
+    return json_pack("{s:s,s:s?,s:s?,s:b}", "arn", t->arn, "error", t->error,
+                     "cause", t->cause, "compensate", t->compensate);
+}
+
 sfn_rc sfn_cluster_call_stop(sfn_cluster *c, sfn_store *st, const char *arn,
                              const char *error, const char *cause,
                              bool compensate, int64_t *stop_ms,
                              sfn_error *err)
 {
-    sfn_rc rc = SFN_ELEASE;
-    for (int i = 0; i < ROUTE_TRIES && rc == SFN_ELEASE; i++) {
-        if (i)
-            route_pause(i);
-        sfn_exec_rec r = {0};
-        sfn_error lerr;
-        char *node = NULL;
-        int64_t id = 0;
-        if (sfn_store_get_execution(st, arn, &r, &lerr) == SFN_OK &&
-            r.status == SFN_STORE_RUNNING) {
-            id = r.id;
-            node = cluster_owner(c, st, id);
-        }
-        sfn_exec_rec_free(&r);
-        sfn_error_clear(err);
-        if (!node) {
-            rc = sfn_engine_call_stop_ex(c->engine, arn, error, cause,
-                                         compensate, stop_ms, err);
-            continue;
-        }
-        json_t *body = json_pack("{s:s,s:s?,s:s?,s:b}", "arn", arn, "error",
-                                 error, "cause", cause, "compensate",
-                                 compensate);
-        rc = body ? cluster_remote(c, st, node, id, CLUSTER_MSG_STOP, body,
-                                   stop_ms, err)
-                  : sfn_error_set(err, SFN_ENOMEM, "InternalFailure", -1,
-                                  "out of memory");
-        json_decref(body);
-        free(node);
-    }
-    return rc;
+    static const route_ops ops = {CLUSTER_MSG_STOP, stop_locate, stop_local,
+                                  stop_body};
+    stop_in in = {arn, error, cause, compensate};
+    return route(c, st, &ops, &in, stop_ms, err);
 }
 
 /* ---- life ---------------------------------------------------------------- */
