@@ -37,19 +37,20 @@ base=$(bash "$root/scripts/pg.sh" start "$tmp/pg" | tail -n1)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-start_node() { # db node-id -> prints the node's URL
+node_url=""
+start_node() { # db node-id -> sets node_url
     local port
     port=$(free_port)
     "$build/api/stepd" serve --listen "127.0.0.1:$port" --db "$1" \
-        --node-id "$2" --log-level warn 2>>"$tmp/serve-$2.log" &
+        --node-id "$2" --log-level warn >/dev/null 2>>"$tmp/serve-$2.log" &
     pids+=($!)
+    node_url="http://127.0.0.1:$port"
     for _ in $(seq 1 200); do
-        curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+        curl -sf "$node_url/healthz" >/dev/null && return 0
         sleep 0.05
     done
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null ||
-        { cat "$tmp/serve-$2.log" >&2; exit 1; }
-    echo "http://127.0.0.1:$port"
+    cat "$tmp/serve-$2.log" >&2
+    exit 1
 }
 
 stop_nodes() {
@@ -73,7 +74,7 @@ for setup in $setups; do
         db="$tmp/bench$n.db"
     fi
     urls=()
-    for k in $(seq 1 "$nodes"); do urls+=("$(start_node "$db" "b$n-$k")"); done
+    for k in $(seq 1 "$nodes"); do start_node "$db" "b$n-$k"; urls+=("$node_url"); done
     curl -sf -X PUT -H 'Content-Type: application/json' "${urls[0]}/v1/state-machines/$machine" \
         --data-binary '{"StartAt":"One","States":{
           "One":{"Type":"Pass","Result":1,"ResultPath":"$.one","Next":"Two"},
