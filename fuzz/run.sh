@@ -26,30 +26,40 @@ cmake --build "$build" -j2 --target "${targets[@]}" seed_corpus >/dev/null
 work=$(mktemp -d "${TMPDIR:-/tmp}/stepd-fuzz-XXXXXX")
 bash "$root/fuzz/seed.sh" "$work/corpus" "$build/fuzz/seed_corpus"
 
-status=0
-for t in "${targets[@]}"; do
-    log=$work/$t.log
+run_target() { # target: runs it, leaves its exit code in $work/$1.rc
+    local t=$1 max_len=()
     # the HTTP dialects keep state (a service database) across inputs:
     # small requests keep the executions they start cheap
     case $t in
         fuzz_aws_protocol|fuzz_rest) max_len=(-max_len=4096);;
-        *) max_len=();;
     esac
     set +e
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 "${max_len[@]}" \
-        -artifact_prefix="$work/$t-" "$work/corpus/$t" >"$log" 2>&1
-    rc=$?
+        -artifact_prefix="$work/$t-" "$work/corpus/$t" >"$work/$t.log" 2>&1
+    echo $? >"$work/$t.rc"
     set -e
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-    echo "fuzz: $t: ${execs:-?} executions in ${secs}s (corpus now $(ls "$work/corpus/$t" | wc -l) inputs)"
-    if [ "$rc" -ne 0 ]; then
-        status=1
-        echo "fuzz: $t: FINDING (exit $rc); log and reproducer in $work" >&2
-        grep -E 'ERROR|SUMMARY|runtime error|artifact' "$log" | head -n 20 >&2 || true
-    fi
+}
+
+# one target per core at a time: each still gets its SECONDS of a core
+status=0
+jobs=$(nproc)
+for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+    batch=("${targets[@]:i:jobs}")
+    for t in "${batch[@]}"; do run_target "$t" & done
+    wait
+    for t in "${batch[@]}"; do
+        log=$work/$t.log rc=$(cat "$work/$t.rc")
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
+        echo "fuzz: $t: ${execs:-?} executions in ${secs}s (corpus now $(ls "$work/corpus/$t" | wc -l) inputs)"
+        if [ "$rc" -ne 0 ]; then
+            status=1
+            echo "fuzz: $t: FINDING (exit $rc); log and reproducer in $work" >&2
+            grep -E 'ERROR|SUMMARY|runtime error|artifact' "$log" | head -n 20 >&2 || true
+        fi
+    done
 done
 
 if [ "$status" -eq 0 ]; then
