@@ -68,11 +68,13 @@ static void announce(sfn_log *log, const sfn_config *c, bool loopback)
 {
     char url[300];
     snprintf(url, sizeof url, "http://%s", c->listen);
+    char *db = sfn_store_spec_redacted(c->db); /* never a password */
     sfn_log_field f[] = {{"url", url, 0},
-                         {"db", c->db, 0},
+                         {"db", db ? db : "", 0},
                          {"config", c->config_file ? c->config_file : "", 0}};
     sfn_log_write(log, SFN_LOG_INFO, NULL, f, c->config_file ? 3 : 2,
                   "stepd serve listening");
+    free(db);
     sfn_log_write(log, SFN_LOG_INFO, NULL, NULL, 0,
                   "try: curl -s -X PUT -H 'Content-Type: application/json'%s "
                   "--data-binary @samples/hello-world.asl.json "
@@ -125,9 +127,11 @@ static int run(const sfn_config *c, sfn_log *log, const sigset_t *set)
     sfn_service *svc = open_service(c, tasks, &err);
     if (!svc) {
         sfn_tasks_free(tasks);
+        char *db = sfn_store_spec_redacted(c->db);
         sfn_log_write(log, SFN_LOG_ERROR, NULL, NULL, 0,
-                      "cannot open the service on '%s': %s", c->db,
+                      "cannot open the service on '%s': %s", db ? db : "",
                       err.cause);
+        free(db);
         return 1;
     }
     sfn_metrics metrics;

@@ -60,6 +60,9 @@ sfn_rc sfn_store_open(const char *spec, const sfn_store_opts *opts,
                       sfn_store **out, sfn_error *err);
 /* Whether spec names a PostgreSQL database (postgres:// or postgresql://). */
 bool sfn_store_spec_is_url(const char *spec);
+/* spec for logs and messages: a URL's password replaced by "*****"
+ * (malloc'd; NULL when out of memory). */
+char *sfn_store_spec_redacted(const char *spec);
 /* "sqlite" or "postgres". */
 const char *sfn_store_backend(const sfn_store *s);
 void sfn_store_close(sfn_store *s); /* NULL ok */

@@ -13,6 +13,33 @@ bool sfn_store_spec_is_url(const char *spec)
                     !strncmp(spec, "postgresql://", 13));
 }
 
+char *sfn_store_spec_redacted(const char *spec)
+{
+    if (!spec)
+        return NULL;
+    if (!sfn_store_spec_is_url(spec))
+        return strdup(spec);
+    /* scheme://user:password@host...: the password is what sits between
+     * the first ':' after the scheme and the last '@' of the authority */
+    const char *auth = strstr(spec, "://") + 3;
+    size_t alen = strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (!colon)
+        return strdup(spec);
+    size_t head = (size_t)(colon + 1 - spec), tail = strlen(at);
+    char *out = malloc(head + 5 + tail + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, spec, head);
+    memcpy(out + head, "*****", 5);
+    memcpy(out + head + 5, at, tail + 1);
+    return out;
+}
+
 sfn_rc sfn_store_open(const char *spec, const sfn_store_opts *opts,
                       sfn_store **out, sfn_error *err)
 {

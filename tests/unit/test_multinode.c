@@ -382,6 +382,45 @@ static void test_activity_across_nodes(void **state)
     free(cp);
 }
 
+/* ---- secrets ---- */
+
+/* A password in the URL (the test server trusts loopback, so any password
+ * works) appears neither in the start-up log nor in a refusal. */
+static void test_password_not_logged(void **state)
+{
+    (void)state;
+    char *url = pgfx_create_db("multipw");
+    if (!url)
+        fail_msg("no PostgreSQL server (STEPD_TEST_PG / STEPD_TEST_PG_FILE)");
+    const char *at = strchr(strstr(url, "://") + 3, '@');
+    assert_non_null(at);
+    char with_pw[600];
+    snprintf(with_pw, sizeof with_pw, "%.*s:s3cretPW%s",
+             (int)(at - url), url, at);
+    sh_server s;
+    assert_int_equal(sh_make_dir(&s, "/tmp/stepd-multi-XXXXXX"), 0);
+    snprintf(s.db, sizeof s.db, "%s", with_pw);
+    assert_int_equal(sh_start(&s, NULL), 0);
+    assert_int_equal(sh_stop(&s), 0);
+    char *log = sh_log(&s);
+    assert_non_null(log);
+    assert_non_null(strstr(log, ":*****@"));
+    assert_null(strstr(log, "s3cretPW"));
+    free(log);
+    /* a server that is not there: refused, still without the password */
+    snprintf(s.db, sizeof s.db, "postgres://stepd:s3cretPW@127.0.0.1:1/x");
+    assert_int_equal(sh_spawn(&s, NULL), 0);
+    assert_int_equal(sh_wait_exit(&s, 20000), 1);
+    log = sh_log(&s);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "127.0.0.1"));
+    assert_null(strstr(log, "s3cretPW"));
+    free(log);
+    sh_remove_dir(&s);
+    pgfx_drop_db(url);
+    free(url);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -389,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_activity_across_nodes),
         cmocka_unit_test(test_three_nodes),
         cmocka_unit_test(test_connections_cut),
+        cmocka_unit_test(test_password_not_logged),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
