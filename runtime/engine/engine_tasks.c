@@ -79,9 +79,14 @@ sfn_rc engine_write_tokens(sfn_engine *e, sfn_execution *x, sfn_error *err)
                             : NULL};
         rc = sfn_store_put_token(e->o.store, &t, err);
     }
-    for (size_t i = 0; i < x->n_closed && rc == SFN_OK; i++)
+    for (size_t i = 0; i < x->n_closed && rc == SFN_OK; i++) {
         rc = sfn_store_close_token(e->o.store, x->closed[i].token,
                                    x->closed[i].status, now, err);
+        /* a shared queue keeps no task of a token that ended (timed out,
+         * stopped) waiting for a worker */
+        if (rc == SFN_OK && e->shared)
+            rc = sfn_store_drop_activity(e->o.store, x->closed[i].token, err);
+    }
     if (rc == SFN_OK && x->state_dirty) {
         char *text = sfn_exec_state_dump(x);
         if (text)

@@ -1,8 +1,8 @@
 /* cli_harness.h: runs the real `stepd` binary (path in env STEPD, set by
  * ctest) for the CLI tests: captures exit status, stdout and stderr, writes
  * fixture files into a per-test temporary folder, and names the store a
- * --db gets (cli_db).  Header-only so each test program gets its own
- * copy. */
+ * --db gets (cli_db: a file there, or a PostgreSQL database).  Header-only
+ * so each test program gets its own copy. */
 #ifndef SFN_CLI_HARNESS_H
 #define SFN_CLI_HARNESS_H
 
@@ -108,18 +108,46 @@ SFN_UNUSED static bool has(const char *text, const char *needle)
     return false;
 }
 
-/* The store for `--db`: TMPDIR/name, or a fresh PostgreSQL database under
- * STEPD_TEST_DB=pg (drop it with tdb_release).  Returns buf; fails the test
- * when no store can be made. */
+/* The store for `--db`: TMPDIR/name, or under STEPD_TEST_DB=pg a fresh
+ * PostgreSQL database made at the first call with that name and handed out
+ * again for the same name afterwards, so a `run` and a later `history` on
+ * "x.db" meet in one database (cli_db_release drops them all).  Returns
+ * buf; fails the test when no store can be made. */
+enum { CLI_DBS_MAX = 16 };
+static struct {
+    char name[64];
+    char spec[PGFX_URL_MAX];
+} cli__dbs[CLI_DBS_MAX] SFN_UNUSED;
+static int cli__n_dbs SFN_UNUSED;
+
 SFN_UNUSED static const char *cli_db(char *buf, size_t n, const char *name)
 {
     if (!tdb_is_pg()) {
         snprintf(buf, n, "%s/%s", tmpdir, name);
         return buf;
     }
-    if (!tdb_spec(buf, n, tmpdir))
-        fail_msg("no database for %s", name);
+    int i = 0;
+    while (i < cli__n_dbs && strcmp(cli__dbs[i].name, name))
+        i++;
+    if (i == cli__n_dbs) {
+        if (i == CLI_DBS_MAX || strlen(name) >= sizeof cli__dbs[i].name)
+            fail_msg("cli_db: no room for database %s", name);
+        if (!tdb_spec(cli__dbs[i].spec, sizeof cli__dbs[i].spec, tmpdir))
+            fail_msg("no database for %s", name);
+        strcpy(cli__dbs[i].name, name);
+        cli__n_dbs++;
+    }
+    if ((size_t)snprintf(buf, n, "%s", cli__dbs[i].spec) >= n)
+        fail_msg("cli_db: %s does not fit %zu bytes", cli__dbs[i].spec, n);
     return buf;
+}
+
+/* Drops the databases cli_db made (a SQLite file goes with tmpdir). */
+SFN_UNUSED static void cli_db_release(void)
+{
+    for (int i = 0; i < cli__n_dbs; i++)
+        tdb_release(cli__dbs[i].spec);
+    cli__n_dbs = 0;
 }
 
 #endif

@@ -2,7 +2,10 @@
  * the real `stepd` binary (env STEPD) for CLI arguments, and a live
  * `stepd serve` over libcurl for the AWS protocol and REST rows, the
  * per-connection rate limit, the wide-bind warning and secrets.  Each API
- * row also checks that nothing changed (machine and execution counts). */
+ * row also checks that nothing changed (machine and execution counts).
+ * The servers and `load` use the test's store (cli_db: SQLite, or
+ * PostgreSQL in the _pg twin); the row about a missing database file
+ * names a file path, so it checks SQLite in both runs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -132,7 +135,8 @@ CLI_ROW(test_cli_demo_service_unknown_flag, 2, "unknown argument '--bogus'",
 static void test_cli_load_refused_writes_nothing(void **state)
 {
     (void)state;
-    const char *db = fx("load.db");
+    char db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, "load.db");
     const char *const bad[] = {"load", "--db", db, "--name", "ok",
                                fx("bad.json"), NULL};
     cli_expect(1, "INVALID_JSON_DESCRIPTION", bad);
@@ -245,15 +249,18 @@ static reply aws_on(int port, const char *action, const char *body)
     return request(NULL, port, "POST", "/", body, h);
 }
 
-/* Each server gets its own db and log in tmpdir; env is name/value pairs. */
+/* Each server gets its own db (cli_db: in tmpdir, or PostgreSQL) and log
+ * in tmpdir; env is name/value pairs. */
 static void spawn(server *s, const char *listen_host, const char *const *extra,
                   const char *const *env)
 {
     static int n_servers;
     memset(s, 0, sizeof *s);
     n_servers++;
+    char name[32];
     snprintf(s->log, sizeof s->log, "%s/serve-%d.log", tmpdir, n_servers);
-    snprintf(s->db, sizeof s->db, "%s/serve-%d.db", tmpdir, n_servers);
+    snprintf(name, sizeof name, "serve-%d.db", n_servers);
+    cli_db(s->db, sizeof s->db, name);
     sh_opts o = {.listen_host = listen_host, .args = extra, .env = env};
     if (sh_start(s, &o))
         fail_msg("stepd serve did not start (see %s)", s->log);
@@ -777,6 +784,7 @@ static int teardown(void **state)
 {
     (void)state;
     int st = stop(&srv);
+    cli_db_release();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

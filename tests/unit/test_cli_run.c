@@ -1,6 +1,6 @@
 /* test_cli_run.c: `stepd run` and `stepd history` through the real binary:
  * exit codes, the --json result shape, number fidelity, a kept database
- * and the history of the execution in it. */
+ * (a file, or PostgreSQL: cli_db) and the history of the execution in it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    cli_db_release();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
@@ -160,8 +161,8 @@ static void test_history_of_kept_database(void **state)
 {
     (void)state;
     char *def = write_tmp("hist.asl.json", pass_def);
-    char db[256];
-    snprintf(db, sizeof db, "%s/kept.db", tmpdir);
+    char db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, "kept.db");
     const char *args[] = {"run", def, "--db", db, "--name", "first",
                           "--input", "{\"x\":1,\"n\":1,\"big\":2}", NULL};
     run_result r = run(NULL, args);

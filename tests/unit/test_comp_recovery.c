@@ -329,11 +329,8 @@ static void test_comp_kill_campaign(void **state)
     snprintf(base, sizeof base, "%s", hfx_url(srv, ""));
     build_machine(base);
 
-    char path[] = "/tmp/stepd-comp-recovery-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    kh_remove_db(path);
+    char dir[] = "/tmp/stepd-comp-recovery-XXXXXX", path[PGFX_URL_MAX];
+    kh_db_new(path, sizeof path, dir);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
     char(*arns)[256] = calloc(EXECUTIONS, sizeof *arns);
@@ -357,7 +354,7 @@ static void test_comp_kill_campaign(void **state)
                   kills, EXECUTIONS, st.requests, st.resent);
     hfx_stop(srv);
     free(arns);
-    kh_remove_db(path);
+    kh_db_drop(path, dir);
 }
 
 int main(void)

@@ -304,11 +304,8 @@ static void test_http_kill_campaign(void **state)
     hfx_route_add(srv, &echo);
     char url[128];
     snprintf(url, sizeof url, "%s", hfx_url(srv, "/echo"));
-    char path[] = "/tmp/stepd-http-recovery-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    kh_remove_db(path);
+    char dir[] = "/tmp/stepd-http-recovery-XXXXXX", path[PGFX_URL_MAX];
+    kh_db_new(path, sizeof path, dir);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
     char(*arns)[256] = calloc(EXECUTIONS, sizeof *arns);
@@ -334,7 +331,7 @@ static void test_http_kill_campaign(void **state)
                   kills, EXECUTIONS, st.requests, st.distinct, st.resent);
     hfx_stop(srv);
     free(arns);
-    kh_remove_db(path);
+    kh_db_drop(path, dir);
 }
 
 int main(void)

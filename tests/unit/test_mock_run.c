@@ -25,6 +25,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    cli_db_release();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
@@ -40,13 +41,13 @@ static json_t *parse(const char *text)
     return v;
 }
 
-/* Runs the sample under test case `tc` into a fresh database `db_name`;
- * returns the --json result and sets *status. */
+/* Runs the sample under test case `tc` into a fresh database `db_name`
+ * (cli_db); returns the --json result and sets *status. */
 static json_t *run_case(const char *tc, const char *mocks, const char *db_name,
                         int *status)
 {
-    char db[256];
-    snprintf(db, sizeof db, "%s/%s", tmpdir, db_name);
+    char db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, db_name);
     const char *args[] = {"run", SAMPLE, "--input-file", SAMPLE_INPUT,
                           "--mock-config", mocks, "--test-case", tc,
                           "--db", db, "--json", NULL};
@@ -62,8 +63,8 @@ static json_t *run_case(const char *tc, const char *mocks, const char *db_name,
 /* GetExecutionHistory's events of `arn` in database `db_name`. */
 static json_t *history(const char *db_name, const char *arn)
 {
-    char db[256];
-    snprintf(db, sizeof db, "%s/%s", tmpdir, db_name);
+    char db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, db_name);
     const char *args[] = {"history", "--db", db, arn, "--json", NULL};
     run_result r = run(NULL, args);
     assert_int_equal(r.status, 0);

@@ -167,15 +167,16 @@ static char *rewrite_input(const char *path, const char *fail_at)
     return tmp;
 }
 
-/* Runs README command `i` with the rewritten input and a database in the
- * temporary folder; the service's log lines it caused land in log_buf. */
+/* Runs README command `i` with the rewritten input and the test's
+ * database (cli_db: in the temporary folder, or PostgreSQL); the service's
+ * log lines it caused land in log_buf. */
 static run_result run_saga(int i, const char *fail_at)
 {
     assert_true(i < n_cmds);
     const command *c = &cmds[i];
     const char *args[MAX_WORDS + 1];
-    char *input = NULL, db[256];
-    snprintf(db, sizeof db, "%s/saga.db", tmpdir);
+    char *input = NULL, db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, "saga.db");
     for (int k = 1; k < c->n; k++) {
         const char *w = c->words[k];
         if (k > 1 && !strcmp(c->words[k - 1], "--input-file"))
@@ -206,8 +207,8 @@ static char *arn_of(const run_result *r)
 /* The names of the Task states entered, in history order, joined by ' '. */
 static void entered_tasks(const char *arn, char *names, size_t size)
 {
-    char db[256];
-    snprintf(db, sizeof db, "%s/saga.db", tmpdir);
+    char db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, "saga.db");
     const char *args[] = {"history", "--db", db, "--json", arn, NULL};
     run_result r = run(NULL, args);
     assert_int_equal(r.status, 0);
@@ -377,6 +378,7 @@ static int teardown(void **state)
         close(service_err);
     free(readme);
     free(words);
+    cli_db_release();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     return system(cmd) == 0 ? 0 : -1;

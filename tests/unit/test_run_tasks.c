@@ -44,6 +44,7 @@ static int teardown(void **state)
 {
     (void)state;
     hfx_stop(srv);
+    cli_db_release();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     return system(cmd);
@@ -60,10 +61,14 @@ static char *config(const char *allow)
     return write_tmp("stepd.json", text);
 }
 
+/* Each run keeps its execution in the test's database (cli_db), so the
+ * _pg twin runs the tasks on PostgreSQL. */
 static run_result run_def(const char *def, const char *cfg)
 {
-    char *path = write_tmp("m.asl.json", def);
-    const char *args[] = {"run", path, "--json", "--config", cfg, NULL};
+    char *path = write_tmp("m.asl.json", def), db[PGFX_URL_MAX];
+    cli_db(db, sizeof db, "tasks.db");
+    const char *args[] = {"run", path, "--json", "--config", cfg,
+                          "--db", db, NULL};
     run_result r = run(NULL, args);
     free(path);
     return r;
