@@ -2,7 +2,8 @@
  * execution (it leaves memory, its row keeps the wake-up) and it is
  * brought back when due; retry back-off deadlines come from the clock and
  * survive a restart; execution TimeoutSeconds ends an execution TIMED_OUT;
- * many waiting executions cost rows, not memory. */
+ * many waiting executions cost rows, not memory.  The store comes from
+ * engine_fixture.h (SQLite, or PostgreSQL in the _pg twin). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,12 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sfn_asl.h"
-#include "sfn_engine.h"
+#include "engine_fixture.h"
 #include "sfn_json.h"
-#include "sfn_store.h"
 
-#define T0 1704067200000LL /* 2024-01-01T00:00:00Z */
+#define T0 EFX_T0
 
 static const char wait_def[] =
     "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
@@ -34,90 +33,10 @@ static const char timeout_def[] =
     "{\"TimeoutSeconds\":5,\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":"
     "\"Wait\",\"Seconds\":60,\"End\":true}}}";
 
-typedef struct fx {
-    char path[64];
-    sfn_store *store;
-    sfn_clock *clock;
-    sfn_engine *e;
-    sfn_graph *g;
-} fx;
-
-static sfn_graph *compile(const char *text)
-{
-    sfn_diags d;
-    sfn_diags_init(&d);
-    sfn_graph *g = NULL;
-    assert_int_equal(sfn_asl_compile_text(text, strlen(text), NULL, &d, &g),
-                     SFN_OK);
-    sfn_diags_free(&d);
-    return g;
-}
-
-static sfn_graph *loader(void *ud, const char *machine, int64_t rev,
-                         sfn_error *err)
-{
-    (void)machine;
-    (void)rev;
-    (void)err;
-    return sfn_graph_ref(((fx *)ud)->g);
-}
-
-static void open_engine(fx *f)
-{
-    sfn_error err;
-    assert_int_equal(sfn_store_open(f->path, NULL, &f->store, &err), SFN_OK);
-    sfn_engine_opts o = {.store = f->store, .clock = f->clock,
-                         .simulated_time = true, .load_graph = loader,
-                         .load_ud = f};
-    f->e = sfn_engine_new(&o, &err);
-    assert_non_null(f->e);
-}
-
-static void close_engine(fx *f)
-{
-    sfn_engine_free(f->e);
-    sfn_store_close(f->store);
-    f->e = NULL;
-    f->store = NULL;
-}
-
-static fx *fx_new(const char *def)
-{
-    fx *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/stepd-engine-%d.db", getpid());
-    unlink(f->path);
-    f->clock = sfn_clock_fake_new(T0);
-    f->g = compile(def);
-    open_engine(f);
-    return f;
-}
-
-static void fx_free(fx *f)
-{
-    close_engine(f);
-    sfn_graph_unref(f->g);
-    sfn_clock_free(f->clock);
-    char side[80];
-    unlink(f->path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
-    free(f);
-}
-
-static sfn_exec_rec get(fx *f, const char *arn)
-{
-    sfn_exec_rec r = {0};
-    sfn_error err;
-    assert_int_equal(sfn_store_get_execution(f->store, arn, &r, &err), SFN_OK);
-    return r;
-}
-
 static void test_long_wait_parks_and_wakes(void **state)
 {
     (void)state;
-    fx *f = fx_new(wait_def);
+    efx *f = efx_new(wait_def, NULL, "engine");
     json_t *in = json_object();
     char *arn[50];
     sfn_error err;
@@ -129,7 +48,7 @@ static void test_long_wait_parks_and_wakes(void **state)
     assert_int_equal(sfn_engine_running(f->e), 50);
     assert_int_equal(sfn_engine_get_stats(f->e).live, 0);
     assert_int_equal(sfn_engine_get_stats(f->e).parked, 50);
-    sfn_exec_rec r = get(f, arn[0]);
+    sfn_exec_rec r = efx_get(f, arn[0]);
     assert_int_equal(r.status, SFN_EXEC_RUNNING);
     assert_int_equal(r.wake_ms, T0 + 86400000LL);
     sfn_exec_rec_free(&r);
@@ -137,7 +56,7 @@ static void test_long_wait_parks_and_wakes(void **state)
     assert_int_equal(sfn_engine_run_until_idle(f->e, &err), SFN_OK);
     assert_int_equal(sfn_engine_running(f->e), 0);
     for (int i = 0; i < 50; i++) {
-        r = get(f, arn[i]);
+        r = efx_get(f, arn[i]);
         assert_int_equal(r.status, SFN_EXEC_SUCCEEDED);
         assert_string_equal(r.output, "\"woke\"");
         assert_true(r.stop_ms >= T0 + 86400000LL);
@@ -145,13 +64,13 @@ static void test_long_wait_parks_and_wakes(void **state)
         free(arn[i]);
     }
     json_decref(in);
-    fx_free(f);
+    efx_free(f);
 }
 
 static void test_retry_deadline_survives_restart(void **state)
 {
     (void)state;
-    fx *f = fx_new(retry_def);
+    efx *f = efx_new(retry_def, NULL, "engine");
     json_t *in = json_object();
     char *arn = NULL;
     sfn_error err;
@@ -160,19 +79,19 @@ static void test_retry_deadline_survives_restart(void **state)
     /* round 1 commits the first failure and arms the 10 s back-off */
     assert_int_equal(sfn_engine_poll(f->e, 0, NULL, &err), SFN_OK);
     assert_int_equal(sfn_engine_poll(f->e, 0, NULL, &err), SFN_OK);
-    sfn_exec_rec r = get(f, arn);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_RUNNING);
     assert_int_equal(r.wake_ms, T0 + 10000);
     sfn_exec_rec_free(&r);
     /* "crash": drop the engine, restart on the same database */
-    close_engine(f);
+    efx_close(f);
     sfn_clock_fake_advance(f->clock, 4000);
-    open_engine(f);
+    efx_open(f);
     size_t resumed = 0;
     assert_int_equal(sfn_engine_recover(f->e, &resumed, &err), SFN_OK);
     assert_int_equal(resumed, 1);
     assert_int_equal(sfn_engine_run_until_idle(f->e, &err), SFN_OK);
-    r = get(f, arn);
+    r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_FAILED);
     assert_string_equal(r.error, "E");
     /* attempts at T0, T0+10 s and T0+10+30 s: the deadline was kept */
@@ -180,7 +99,7 @@ static void test_retry_deadline_survives_restart(void **state)
     sfn_exec_rec_free(&r);
     free(arn);
     json_decref(in);
-    fx_free(f);
+    efx_free(f);
 }
 
 typedef struct ev_ctx {
@@ -198,14 +117,14 @@ static int count_ev(const sfn_store_event *e, void *ud)
 static void test_execution_timeout(void **state)
 {
     (void)state;
-    fx *f = fx_new(timeout_def);
+    efx *f = efx_new(timeout_def, NULL, "engine");
     json_t *in = json_object();
     char *arn = NULL;
     sfn_error err;
     assert_int_equal(sfn_engine_start(f->e, "t", 1, f->g, NULL, in, &arn,
                                       &err), SFN_OK);
     assert_int_equal(sfn_engine_run_until_idle(f->e, &err), SFN_OK);
-    sfn_exec_rec r = get(f, arn);
+    sfn_exec_rec r = efx_get(f, arn);
     assert_int_equal(r.status, SFN_EXEC_TIMED_OUT);
     assert_string_equal(r.error, "States.Timeout");
     assert_int_equal(r.stop_ms, T0 + 5000);
@@ -216,7 +135,7 @@ static void test_execution_timeout(void **state)
     sfn_exec_rec_free(&r);
     free(arn);
     json_decref(in);
-    fx_free(f);
+    efx_free(f);
 }
 
 int main(void)

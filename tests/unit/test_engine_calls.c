@@ -2,7 +2,8 @@
  * its own thread (as under `stepd serve`): start answered after the commit,
  * name idempotency and ExecutionAlreadyExists, start-and-wait (sync),
  * stop of a waiting execution, of an unknown one and of a finished one,
- * concurrent starts from several threads, and a graceful stop. */
+ * concurrent starts from several threads, and a graceful stop.  The store
+ * is SQLite, or PostgreSQL in the _pg twin (tdb_spec). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pg_fixture.h"
 #include "sfn_asl.h"
 #include "sfn_engine.h"
 #include "sfn_json.h"
@@ -28,7 +30,7 @@ static const char wait_def[] =
     "\"Seconds\":3600,\"End\":true}}}";
 
 typedef struct fixture {
-    char path[64];
+    char dir[32], path[PGFX_URL_MAX]; /* the store spec (tdb_spec) in dir */
     sfn_store *store;
     sfn_engine *engine;
     pthread_t thread;
@@ -69,10 +71,14 @@ static void *engine_main(void *ud)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/stepd-calls-%d.db", getpid());
-    unlink(f->path);
+    snprintf(f->dir, sizeof f->dir, "/tmp/stepd-calls-XXXXXX");
+    if (!mkdtemp(f->dir) || !tdb_spec(f->path, sizeof f->path, f->dir))
+        return -1;
     sfn_error err;
-    if (sfn_store_open(f->path, NULL, &f->store, &err) != SFN_OK)
+    /* the engine's connection is a node on PostgreSQL: it owns what it
+       starts */
+    sfn_store_opts so = {.engine = true, .node_id = "t-calls"};
+    if (sfn_store_open(f->path, &so, &f->store, &err) != SFN_OK)
         return -1;
     f->pass = compile(pass_def);
     f->wait = compile(wait_def);
@@ -94,14 +100,12 @@ static int teardown(void **state)
     sfn_store_close(f->store);
     sfn_graph_unref(f->pass);
     sfn_graph_unref(f->wait);
-    char side[80];
-    unlink(f->path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
+    tdb_release(f->path);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
     free(f);
-    return 0;
+    return rc;
 }
 
 static sfn_rc start(fixture *f, sfn_graph *g, const char *machine,

@@ -2,7 +2,8 @@
  * the durable engine, with the engine on its own thread and a fake clock:
  * token in Parameters, TaskSubmitted, SendTaskSuccess/Failure/Heartbeat,
  * single-use tokens, a new token per retry, heartbeat and task timeouts,
- * GetActivityTask long polls, and a waiting callback surviving a restart. */
+ * GetActivityTask long polls, and a waiting callback surviving a restart.
+ * The store is SQLite, or PostgreSQL in the _pg twin (tdb_spec). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pg_fixture.h"
 #include "sfn_asl.h"
 #include "sfn_engine.h"
 #include "sfn_json.h"
@@ -48,7 +50,7 @@ static const char act_def[] =
     "\"Resource\":\"" ACT "\",\"HeartbeatSeconds\":5,\"End\":true}}}";
 
 typedef struct fixture {
-    char path[64];
+    char dir[32], path[PGFX_URL_MAX]; /* the store spec (tdb_spec) in dir */
     sfn_store *store, *reader;
     sfn_clock *clock;
     sfn_engine *engine;
@@ -111,10 +113,14 @@ static void engine_down(fixture *f)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/stepd-etasks-%d.db", getpid());
-    unlink(f->path);
+    snprintf(f->dir, sizeof f->dir, "/tmp/stepd-etasks-XXXXXX");
+    if (!mkdtemp(f->dir) || !tdb_spec(f->path, sizeof f->path, f->dir))
+        return -1;
     sfn_error err;
-    if (sfn_store_open(f->path, NULL, &f->store, &err) != SFN_OK ||
+    /* the engine's connection is a node on PostgreSQL (activity queues and
+       callbacks need one); the restarted engine reuses the connection */
+    sfn_store_opts so = {.engine = true, .node_id = "t-etasks"};
+    if (sfn_store_open(f->path, &so, &f->store, &err) != SFN_OK ||
         sfn_store_open(f->path, NULL, &f->reader, &err) != SFN_OK)
         return -1;
     f->clock = sfn_clock_fake_new(1700000000000LL);
@@ -138,14 +144,12 @@ static int teardown(void **state)
     sfn_graph_unref(f->retry);
     sfn_graph_unref(f->act);
     sfn_graph_unref(f->ja);
-    char side[80];
-    unlink(f->path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
+    tdb_release(f->path);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
     free(f);
-    return 0;
+    return rc;
 }
 
 static char *start(fixture *f, sfn_graph *g, const char *machine,

@@ -5,7 +5,8 @@
  * while the parent kills each with SIGKILL at a random moment, many times;
  * a last child finishes it.  Every acknowledged execution must end with the
  * output an uninterrupted run gives, with a gap-free history that ends in
- * exactly one terminal event. */
+ * exactly one terminal event.  The children and the store come from
+ * kill_harness.h (SQLite, or PostgreSQL in the _pg twin). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kill_harness.h"
 #include "sfn_asl.h"
 #include "sfn_engine.h"
 #include "sfn_json.h"
@@ -73,18 +75,6 @@ static const char *const defs[][2] = {
 };
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
-static sfn_graph *compile(const char *text)
-{
-    sfn_diags d;
-    sfn_diags_init(&d);
-    sfn_graph *g = NULL;
-    sfn_asl_opts o = {0};
-    assert_int_equal(sfn_asl_compile_text(text, strlen(text), &o, &d, &g),
-                     SFN_OK);
-    sfn_diags_free(&d);
-    return g;
-}
-
 static sfn_graph *loader(void *ud, const char *machine, int64_t revision,
                          sfn_error *err)
 {
@@ -92,7 +82,7 @@ static sfn_graph *loader(void *ud, const char *machine, int64_t revision,
     (void)revision;
     for (size_t i = 0; i < N_DEFS; i++)
         if (!strcmp(defs[i][0], machine))
-            return compile(defs[i][1]);
+            return kh_compile(defs[i][1]);
     sfn_error_set(err, SFN_ENOTFOUND, NULL, -1, "no machine %s", machine);
     return NULL;
 }
@@ -106,31 +96,6 @@ static json_t *input_for(size_t def, int k)
         return json_pack("{s:o}", "items", items);
     }
     return json_pack("{s:i}", "n", k);
-}
-
-static sfn_store *open_store(const char *path)
-{
-    sfn_store *s = NULL;
-    sfn_error err;
-    assert_int_equal(sfn_store_open(path, NULL, &s, &err), SFN_OK);
-    return s;
-}
-
-/* Child: recover and run; exits 0 when idle. */
-static void child_run(const char *path)
-{
-    sfn_store *s = open_store(path);
-    sfn_error err;
-    sfn_engine_opts o = {.store = s, .load_graph = loader};
-    sfn_engine *e = sfn_engine_new(&o, &err);
-    if (sfn_engine_recover(e, NULL, &err) != SFN_OK ||
-        sfn_engine_run_until_idle(e, &err) != SFN_OK) {
-        fprintf(stderr, "child: %s\n", err.cause);
-        _exit(3);
-    }
-    sfn_engine_free(e);
-    sfn_store_close(s);
-    _exit(0);
 }
 
 typedef struct hist_check {
@@ -189,24 +154,21 @@ static void verify(sfn_store *s, char arns[][256], size_t n_arns,
 static void test_sigkill_campaign(void **state)
 {
     (void)state;
-    char path[] = "/tmp/stepd-recovery-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(path);
+    char dir[] = "/tmp/stepd-recovery-XXXXXX", path[PGFX_URL_MAX];
+    kh_db_new(path, sizeof path, dir);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
     /* acknowledge the workload: started and committed, then "crash" */
     size_t n = N_DEFS * PER_DEFINITION;
     char(*arns)[256] = calloc(n, sizeof *arns);
     json_t **expected = calloc(n, sizeof *expected);
-    sfn_store *s = open_store(path);
+    sfn_store *s = kh_open_store(path);
     sfn_error err;
     sfn_engine_opts o = {.store = s, .load_graph = loader, .round_budget = 2};
     sfn_engine *e = sfn_engine_new(&o, &err);
     size_t k = 0;
     for (size_t d = 0; d < N_DEFS; d++) {
-        sfn_graph *g = compile(defs[d][1]);
+        sfn_graph *g = kh_compile(defs[d][1]);
         for (int i = 0; i < PER_DEFINITION; i++, k++) {
             json_t *in = input_for(d, i);
             char *arn = NULL;
@@ -227,29 +189,11 @@ static void test_sigkill_campaign(void **state)
     sfn_store_close(s);
 
     int survived = 0;
-    for (int kill_no = 0; kill_no < KILLS; kill_no++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0)
-            child_run(path);
-        struct timespec ts = {0, (long)(rand() % 115 + 5) * 1000000L};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (WIFSIGNALED(status))
-            survived++;
-        else
-            assert_int_equal(WEXITSTATUS(status), 0); /* finished early */
-    }
-    pid_t pid = fork();
-    if (pid == 0)
-        child_run(path);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (int kill_no = 0; kill_no < KILLS; kill_no++)
+        survived += kh_kill_cycle(path, loader, NULL, NULL, 0, 5, 114);
+    assert_true(kh_run_child_to_end(path, loader));
 
-    s = open_store(path);
+    s = kh_open_store(path);
     verify(s, arns, n, expected);
     sfn_store_close(s);
     print_message("recovery: %d kills survived, %zu executions checked\n",
@@ -258,12 +202,7 @@ static void test_sigkill_campaign(void **state)
         json_decref(expected[i]);
     free(expected);
     free(arns);
-    char side[64];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    kh_db_drop(path, dir);
 }
 
 int main(void)

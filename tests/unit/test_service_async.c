@@ -2,7 +2,8 @@
  * and deferral scopes on a temporary database: the answer arrives through
  * the callback after the commit, checks fail at once, other actions stay
  * synchronous, a scope's second run reads the answer, abandoning gives
- * ServiceUnavailable, and released long polls answer empty at once. */
+ * ServiceUnavailable, and released long polls answer empty at once.  The
+ * store is SQLite, or PostgreSQL in the _pg twin (tdb_spec). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pg_fixture.h"
 #include "sfn_service.h"
 
 #define M_ARN "arn:aws:states:us-east-1:123456789012:stateMachine:"
@@ -27,7 +29,7 @@ static const char *WAIT_DEF =
     "\"Seconds\":3600,\"End\":true}}}";
 
 typedef struct fx {
-    char path[64];
+    char dir[40], path[PGFX_URL_MAX]; /* the store spec (tdb_spec) in dir */
     sfn_service *svc;
     /* the callback's report */
     pthread_mutex_t mu;
@@ -39,10 +41,9 @@ typedef struct fx {
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/test_service_async_XXXXXX");
-    int fd = mkstemp(f->path);
-    close(fd);
-    unlink(f->path);
+    snprintf(f->dir, sizeof f->dir, "/tmp/test_service_async_XXXXXX");
+    if (!mkdtemp(f->dir) || !tdb_spec(f->path, sizeof f->path, f->dir))
+        return -1;
     sfn_service_opts o = {.db_path = f->path};
     sfn_error err;
     f->svc = sfn_service_new(&o, &err);
@@ -64,16 +65,14 @@ static int teardown(void **state)
 {
     fx *f = *state;
     sfn_service_free(f->svc);
-    char p[96];
-    unlink(f->path);
-    snprintf(p, sizeof p, "%s-wal", f->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f->path);
-    unlink(p);
+    tdb_release(f->path);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
     pthread_cond_destroy(&f->cv);
     pthread_mutex_destroy(&f->mu);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void on_done(void *ud, sfn_service_async *a)
