@@ -154,67 +154,108 @@ static void fencing_checks(const char *url)
     assert_int_equal(ungranted, 0);
 }
 
-static void test_three_nodes(void **state)
+/* ---- a campaign on several nodes ---- */
+
+typedef struct run {
+    campaign *cp;
+    char *url;          /* the test's database                          */
+    hfx_server *srv;    /* the echo service the HTTP Tasks call          */
+    CURL *c;
+    pthread_t t_start, t_cb;
+    bool done;          /* every acknowledged execution ended            */
+} run;
+
+/* A fresh database, the echo service, `nodes` nodes, the machines, and the
+ * client threads starting `execs` executions. */
+static void run_begin(run *r, const char *tag, int nodes, int execs)
 {
-    (void)state;
+    memset(r, 0, sizeof *r);
     const char *bin = getenv("STEPD");
     if (!bin || access(bin, X_OK))
         fail_msg("$STEPD (the stepd binary) is not set; run through ctest");
-    char *url = pgfx_create_db("multinode");
-    if (!url)
+    if (!(r->url = pgfx_create_db(tag)))
         fail_msg("no PostgreSQL server (STEPD_TEST_PG / STEPD_TEST_PG_FILE)");
-    campaign *cp = calloc(1, sizeof *cp);
-    assert_non_null(cp);
-    cp->n_nodes = CAMP_NODES;
-    cp->max_execs = execs_wanted();
-
-    hfx_server *srv = hfx_start();
-    assert_non_null(srv);
+    r->cp = calloc(1, sizeof *r->cp);
+    assert_non_null(r->cp);
+    r->cp->n_nodes = nodes;
+    r->cp->max_execs = execs;
+    r->srv = hfx_start();
+    assert_non_null(r->srv);
     hfx_route echo = {.method = "POST", .path = "/echo",
                       .echo = HFX_ECHO_REQUEST, .delay_ms = ECHO_DELAY_MS};
-    hfx_route_add(srv, &echo);
+    hfx_route_add(r->srv, &echo);
     char echo_url[128];
-    snprintf(echo_url, sizeof echo_url, "%s", hfx_url(srv, "/echo"));
+    snprintf(echo_url, sizeof echo_url, "%s", hfx_url(r->srv, "/echo"));
+    for (int k = 0; k < nodes; k++)
+        start_node(r->cp, k, r->url);
+    r->c = curl_easy_init();
+    put_machines(r->cp, r->c, echo_url);
+    assert_int_equal(pthread_create(&r->t_start, NULL, starter, r->cp), 0);
+    assert_int_equal(pthread_create(&r->t_cb, NULL, answerer, r->cp), 0);
+}
 
-    for (int k = 0; k < CAMP_NODES; k++)
-        start_node(cp, k, url);
-    CURL *c = curl_easy_init();
-    put_machines(cp, c, echo_url);
-    pthread_t t_start, t_cb;
-    assert_int_equal(pthread_create(&t_start, NULL, starter, cp), 0);
-    assert_int_equal(pthread_create(&t_cb, NULL, answerer, cp), 0);
+/* Waits for the last start and for every acknowledged execution to end
+ * (bounded), then stops answering callbacks.  The nodes keep running. */
+static void run_drain(run *r)
+{
+    pthread_join(r->t_start, NULL);
+    for (int i = 0; i < DRAIN_SECONDS * 10 && !(r->done = all_finished(r->cp,
+                                                                      r->c));
+         i++)
+        sh_pause_ms(100);
+    atomic_store(&r->cp->stop_callbacks, 1);
+    pthread_join(r->t_cb, NULL);
+}
 
+/* Stops the nodes from `first` on (SIGTERM: each must exit 0), then runs
+ * every check; the number of executions checked. */
+static int run_check(run *r, int first, size_t *resent)
+{
+    campaign *cp = r->cp;
+    for (int k = first; k < cp->n_nodes; k++)
+        if (sh_stop(&cp->sv[k]) != 0)
+            fail_msg("node %d did not exit 0 on SIGTERM; see %s", k,
+                     cp->sv[k].log);
+    if (!r->done)
+        fail_msg("acknowledged executions still running after %d s; see %s",
+                 DRAIN_SECONDS, cp->sv[cp->n_nodes - 1].log);
+    int checked = verify_store(cp);
+    *resent = verify_http(cp, r->srv);
+    fencing_checks(r->url);
+    return checked;
+}
+
+static void run_free(run *r)
+{
+    curl_easy_cleanup(r->c);
+    hfx_stop(r->srv);
+    for (int k = 0; k < r->cp->n_nodes; k++)
+        sh_remove_dir(&r->cp->sv[k]);
+    pgfx_drop_db(r->url);
+    free(r->url);
+    free(r->cp);
+}
+
+static void test_three_nodes(void **state)
+{
+    (void)state;
+    run r;
+    run_begin(&r, "multinode", CAMP_NODES, execs_wanted());
+    campaign *cp = r.cp;
     assert_true(wait_started(cp, cp->max_execs * 3 / 10, 120));
     atomic_store(&cp->down[0], 1);
     sh_kill(&cp->sv[0]);
     assert_true(wait_started(cp, cp->max_execs * 6 / 10, 120));
-    long long left_on_paused = pause_node(cp, url);
-    pthread_join(t_start, NULL);
-
-    bool done = false;
-    for (int i = 0; i < DRAIN_SECONDS * 10 && !(done = all_finished(cp, c));
-         i++)
-        sh_pause_ms(100);
-    atomic_store(&cp->stop_callbacks, 1);
-    pthread_join(t_cb, NULL);
-    long long lost1 = node_metric(cp, c, 1, "stepd_node_lease_losses_total");
-    long long taken2 = node_metric(cp, c, 2, "stepd_node_takeovers_total");
-    curl_easy_cleanup(c);
-    for (int k = 1; k < CAMP_NODES; k++)
-        if (sh_stop(&cp->sv[k]) != 0)
-            fail_msg("node %d did not exit 0 on SIGTERM; see %s", k,
-                     cp->sv[k].log);
-    if (!done)
-        fail_msg("acknowledged executions still running after %d s; see %s",
-                 DRAIN_SECONDS, cp->sv[2].log);
-
-    int checked = verify_store(cp);
-    size_t resent = verify_http(cp, srv);
-    fencing_checks(url);
-    long long from0 = sql_count(url, "SELECT count(*) FROM lease_log WHERE "
-                                     "prev_node = 'n0'");
-    long long from1 = sql_count(url, "SELECT count(*) FROM lease_log WHERE "
-                                     "prev_node = 'n1'");
+    long long left_on_paused = pause_node(cp, r.url);
+    run_drain(&r);
+    long long lost1 = node_metric(cp, r.c, 1, "stepd_node_lease_losses_total");
+    long long taken2 = node_metric(cp, r.c, 2, "stepd_node_takeovers_total");
+    size_t resent = 0;
+    int checked = run_check(&r, 1, &resent);
+    long long from0 = sql_count(r.url, "SELECT count(*) FROM lease_log "
+                                       "WHERE prev_node = 'n0'");
+    long long from1 = sql_count(r.url, "SELECT count(*) FROM lease_log "
+                                       "WHERE prev_node = 'n1'");
     /* a start answered by no node (it froze or died with the request) is
      * not acknowledged; the others all are */
     assert_true(checked >= cp->max_execs - 5);
@@ -227,12 +268,7 @@ static void test_three_nodes(void **state)
                   "over %lld; %zu HTTP re-sends, %d callbacks\n",
                   checked, from0, from1, left_on_paused, lost1, taken2,
                   resent, atomic_load(&cp->callbacks));
-    hfx_stop(srv);
-    for (int k = 0; k < CAMP_NODES; k++)
-        sh_remove_dir(&cp->sv[k]);
-    pgfx_drop_db(url);
-    free(url);
-    free(cp);
+    run_free(&r);
 }
 
 /* ---- the database drops every connection ---- */
@@ -249,62 +285,23 @@ static long long cut_connections(const char *url)
 static void test_connections_cut(void **state)
 {
     (void)state;
-    char *url = pgfx_create_db("multicut");
-    if (!url)
-        fail_msg("no PostgreSQL server (STEPD_TEST_PG / STEPD_TEST_PG_FILE)");
-    campaign *cp = calloc(1, sizeof *cp);
-    assert_non_null(cp);
-    cp->n_nodes = 2;
-    cp->max_execs = execs_wanted() * 3 / 10;
-    hfx_server *srv = hfx_start();
-    assert_non_null(srv);
-    hfx_route echo = {.method = "POST", .path = "/echo",
-                      .echo = HFX_ECHO_REQUEST, .delay_ms = ECHO_DELAY_MS};
-    hfx_route_add(srv, &echo);
-    char echo_url[128];
-    snprintf(echo_url, sizeof echo_url, "%s", hfx_url(srv, "/echo"));
-    for (int k = 0; k < cp->n_nodes; k++)
-        start_node(cp, k, url);
-    CURL *c = curl_easy_init();
-    put_machines(cp, c, echo_url);
-    pthread_t t_start, t_cb;
-    assert_int_equal(pthread_create(&t_start, NULL, starter, cp), 0);
-    assert_int_equal(pthread_create(&t_cb, NULL, answerer, cp), 0);
+    run r;
+    run_begin(&r, "multicut", 2, execs_wanted() * 3 / 10);
     long long cut = 0;
     for (int k = 1; k <= 3; k++) {
-        assert_true(wait_started(cp, cp->max_execs * k / 4, 120));
-        cut += cut_connections(url);
+        assert_true(wait_started(r.cp, r.cp->max_execs * k / 4, 120));
+        cut += cut_connections(r.url);
     }
-    pthread_join(t_start, NULL);
-    bool done = false;
-    for (int i = 0; i < DRAIN_SECONDS * 10 && !(done = all_finished(cp, c));
-         i++)
-        sh_pause_ms(100);
-    atomic_store(&cp->stop_callbacks, 1);
-    pthread_join(t_cb, NULL);
-    curl_easy_cleanup(c);
-    for (int k = 0; k < cp->n_nodes; k++)
-        if (sh_stop(&cp->sv[k]) != 0)
-            fail_msg("node %d did not exit 0 on SIGTERM; see %s", k,
-                     cp->sv[k].log);
-    if (!done)
-        fail_msg("acknowledged executions still running after %d s; see %s",
-                 DRAIN_SECONDS, cp->sv[0].log);
-    int checked = verify_store(cp);
-    size_t resent = verify_http(cp, srv);
-    fencing_checks(url);
+    run_drain(&r);
+    size_t resent = 0;
+    int checked = run_check(&r, 0, &resent);
     assert_true(cut > 0);
     assert_true(checked > 0);
     print_message("connections cut 3 times (%lld sessions): %d of %d "
                   "executions acknowledged, all finished once; %zu HTTP "
                   "re-sends\n",
-                  cut, checked, cp->max_execs, resent);
-    hfx_stop(srv);
-    for (int k = 0; k < cp->n_nodes; k++)
-        sh_remove_dir(&cp->sv[k]);
-    pgfx_drop_db(url);
-    free(url);
-    free(cp);
+                  cut, checked, r.cp->max_execs, resent);
+    run_free(&r);
 }
 
 /* ---- an activity across nodes ---- */
