@@ -566,6 +566,14 @@ static void take_redrive(sfn_engine *e, engine_call *c, int64_t now)
 static void take_activity(sfn_engine *e, engine_call *c, int64_t now)
 {
     sfn_activity_poll *p = c->poll;
+    if (e->shared) { /* the tasks wait in the store's queue, not here */
+        answer(e, c, sfn_error_set(c->err, SFN_EUNSUPPORTED,
+                                   "InternalFailure", -1,
+                                   "on a shared store GetActivityTask is "
+                                   "served by the cluster "
+                                   "(sfn_cluster_call_activity)"));
+        return;
+    }
     if (engine_activity_take(e, p->activity_arn, p->worker, &p->token,
                              &p->input, now)) {
         park_until_commit(e, c);

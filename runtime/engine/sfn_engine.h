@@ -230,6 +230,8 @@ typedef struct sfn_activity_poll {
 
 sfn_rc sfn_engine_call_activity(sfn_engine *e, sfn_activity_poll *p,
                                 sfn_error *err);
+/* (On a shared store the tasks wait in the store's queue: these polls are
+ * refused with SFN_EUNSUPPORTED; runtime/cluster serves GetActivityTask.) */
 /* At most this many GetActivityTask calls wait on one activity at a time;
  * the next is refused with "ActivityWorkerLimitExceeded" (AWS's quota). */
 #define SFN_ENGINE_POLLERS_MAX 1000

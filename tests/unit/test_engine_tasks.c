@@ -3,7 +3,8 @@
  * token in Parameters, TaskSubmitted, SendTaskSuccess/Failure/Heartbeat,
  * single-use tokens, a new token per retry, heartbeat and task timeouts,
  * GetActivityTask long polls, and a waiting callback surviving a restart.
- * The store is SQLite, or PostgreSQL in the _pg twin (tdb_spec). */
+ * The store is SQLite, or PostgreSQL in the _pg twin (tdb_spec), except for
+ * the activity cases (setup_file). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -110,15 +111,23 @@ static void engine_down(fixture *f)
     f->engine = NULL;
 }
 
-static int setup(void **state)
+/* file_only: a SQLite file even in the _pg run, for the cases about the
+ * engine's own activity queue, which serves GetActivityTask only on a
+ * store one engine owns; on a shared store the queue is the store's and
+ * runtime/cluster serves the polls (test_service_tasks_pg). */
+static int setup_on(void **state, bool file_only)
 {
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/stepd-etasks-XXXXXX");
-    if (!mkdtemp(f->dir) || !tdb_spec(f->path, sizeof f->path, f->dir))
+    if (!mkdtemp(f->dir))
+        return -1;
+    if (file_only)
+        snprintf(f->path, sizeof f->path, "%s/stepd.db", f->dir);
+    else if (!tdb_spec(f->path, sizeof f->path, f->dir))
         return -1;
     sfn_error err;
-    /* the engine's connection is a node on PostgreSQL (activity queues and
-       callbacks need one); the restarted engine reuses the connection */
+    /* the engine's connection is a node on PostgreSQL (it owns what it
+       starts); the restarted engine reuses the connection */
     sfn_store_opts so = {.engine = true, .node_id = "t-etasks"};
     if (sfn_store_open(f->path, &so, &f->store, &err) != SFN_OK ||
         sfn_store_open(f->path, NULL, &f->reader, &err) != SFN_OK)
@@ -131,6 +140,16 @@ static int setup(void **state)
     engine_up(f);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_on(state, false);
+}
+
+static int setup_file(void **state)
+{
+    return setup_on(state, true);
 }
 
 static int teardown(void **state)
@@ -605,15 +624,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_heartbeat_timeout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_task_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activity_worker, setup,
+        cmocka_unit_test_setup_teardown(test_activity_worker, setup_file,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_callback_survives_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stop_closes_the_token, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_jsonata_token, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activity_worker_limit, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_activity_worker_limit,
+                                        setup_file, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
