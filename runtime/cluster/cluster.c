@@ -344,19 +344,8 @@ static void route_pause(int attempt)
     nanosleep(&ts, NULL);
 }
 
-/* One call on one execution: where it runs (the execution's id, 0 = act
- * here because it is unknown or ended and the engine answers why), how it
- * runs here, and the message that carries it to another node. */
-typedef struct route_ops {
-    int kind;
-    int64_t (*locate)(sfn_store *st, const void *in);
-    sfn_rc (*local)(sfn_cluster *c, const void *in, int64_t *stop_ms,
-                    sfn_error *err);
-    json_t *(*body)(const void *in);
-} route_ops;
-
-static sfn_rc route(sfn_cluster *c, sfn_store *st, const route_ops *ops,
-                    const void *in, int64_t *stop_ms, sfn_error *err)
+sfn_rc cluster_route(sfn_cluster *c, sfn_store *st, const route_ops *ops,
+                     const void *in, int64_t *stop_ms, sfn_error *err)
 {
     sfn_rc rc = SFN_ELEASE;
     for (int i = 0; i < ROUTE_TRIES && rc == SFN_ELEASE; i++) {
@@ -425,7 +414,7 @@ sfn_rc sfn_cluster_call_task(sfn_cluster *c, sfn_store *st, const char *token,
     static const route_ops ops = {CLUSTER_MSG_TASK, task_locate, task_local,
                                   task_body};
     task_in in = {token, verb, output, error, cause};
-    return route(c, st, &ops, &in, NULL, err);
+    return cluster_route(c, st, &ops, &in, NULL, err);
 }
 
 typedef struct stop_in {
@@ -469,7 +458,7 @@ sfn_rc sfn_cluster_call_stop(sfn_cluster *c, sfn_store *st, const char *arn,
     static const route_ops ops = {CLUSTER_MSG_STOP, stop_locate, stop_local,
                                   stop_body};
     stop_in in = {arn, error, cause, compensate};
-    return route(c, st, &ops, &in, stop_ms, err);
+    return cluster_route(c, st, &ops, &in, stop_ms, err);
 }
 
 /* ---- life ---------------------------------------------------------------- */

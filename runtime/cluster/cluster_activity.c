@@ -45,26 +45,39 @@ static void put_back(sfn_cluster *c, cluster_poller *p)
 }
 
 /* The execution's owner records that `worker` took the task. */
+typedef struct started_in {
+    const char *token, *worker;
+    int64_t exec_id;
+} started_in;
+
+static int64_t started_locate(sfn_store *st, const void *in)
+{
+    (void)st;
+    return ((const started_in *)in)->exec_id;
+}
+
+static sfn_rc started_local(sfn_cluster *c, const void *in, int64_t *stop_ms,
+                            sfn_error *err)
+{
+    const started_in *t = in;
+    (void)stop_ms;
+    return sfn_engine_call_activity_started(c->engine, t->token, t->worker,
+                                            err);
+}
+
+static json_t *started_body(const void *in)
+{
+    const started_in *t = in;
+    return json_pack("{s:s,s:s?}", "token", t->token, "worker", t->worker);
+}
+
 static sfn_rc started(sfn_cluster *c, const char *token, const char *worker,
                       int64_t exec_id, sfn_error *err)
 {
-    sfn_rc rc = SFN_ELEASE;
-    for (int i = 0; i < 8 && rc == SFN_ELEASE; i++) {
-        char *node = cluster_owner(c, c->as, exec_id);
-        if (!node) {
-            rc = sfn_engine_call_activity_started(c->engine, token, worker,
-                                                  err);
-            continue;
-        }
-        json_t *body = json_pack("{s:s,s:s?}", "token", token, "worker",
-                                 worker);
-        rc = body ? cluster_remote(c, c->as, node, exec_id,
-                                   CLUSTER_MSG_ACT_STARTED, body, NULL, err)
-                  : SFN_ENOMEM;
-        json_decref(body);
-        free(node);
-    }
-    return rc;
+    static const route_ops ops = {CLUSTER_MSG_ACT_STARTED, started_locate,
+                                  started_local, started_body};
+    started_in in = {token, worker, exec_id};
+    return cluster_route(c, c->as, &ops, &in, NULL, err);
 }
 
 /* Serves the pollers of one activity until its queue or its pollers run

@@ -55,6 +55,22 @@ sfn_rc cluster_remote(sfn_cluster *c, sfn_store *st, const char *node,
                       int64_t exec_id, int kind, json_t *body,
                       int64_t *stop_ms, sfn_error *err);
 
+/* One call on one execution: where it runs (the execution's id, 0 = act
+ * here because it is unknown or ended and the engine answers why), how it
+ * runs here, and the message that carries it to another node. */
+typedef struct route_ops {
+    int kind;
+    int64_t (*locate)(sfn_store *st, const void *in);
+    sfn_rc (*local)(sfn_cluster *c, const void *in, int64_t *stop_ms,
+                    sfn_error *err);
+    json_t *(*body)(const void *in);
+} route_ops;
+
+/* Acts on the call here or routes it to the execution's owner, looking up
+ * the owner again while a lease moves (a few times, short pauses). */
+sfn_rc cluster_route(sfn_cluster *c, sfn_store *st, const route_ops *ops,
+                     const void *in, int64_t *stop_ms, sfn_error *err);
+
 /* cluster_activity.c */
 void *cluster_activity_main(void *ud);
 /* Answers every waiting poller empty (shutdown). */

@@ -71,6 +71,25 @@ sfn_rc engine_lease_check(sfn_engine *e, int64_t exec_id, const char *arn,
                          arn ? arn : "");
 }
 
+/* Drops (failing the calls waiting on them) the live executions `drop`
+ * picks; how many. */
+static size_t drop_if(sfn_engine *e,
+                      bool (*drop)(sfn_engine *e, const sfn_execution *x,
+                                   void *ud),
+                      void *ud)
+{
+    size_t n = 0;
+    for (size_t i = e->n_live; i-- > 0;) {
+        sfn_execution *x = e->live[i];
+        if (!drop(e, x, ud))
+            continue;
+        engine_calls_fail_exec(e, x->store_id, x->arn);
+        engine_live_drop(e, i);
+        n++;
+    }
+    return n;
+}
+
 typedef struct lost_ctx {
     int64_t *ids;
     size_t n;
@@ -82,12 +101,20 @@ static void on_lost(void *ud, int64_t id)
     l->ids[l->n++] = id;
 }
 
-static bool is_lost(const lost_ctx *l, int64_t id)
+static int cmp_id(const void *a, const void *b)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->ids[i] == id)
-            return true;
-    return false;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Lost, or created in this round (a start may clash with a row another
+ * node wrote meanwhile: its caller is told to retry). */
+static bool is_lost(sfn_engine *e, const sfn_execution *x, void *ud)
+{
+    (void)e;
+    const lost_ctx *l = ud;
+    return !x->store_id ||
+           bsearch(&x->store_id, l->ids, l->n, sizeof *l->ids, cmp_id);
 }
 
 size_t engine_lease_lost(sfn_engine *e)
@@ -107,44 +134,42 @@ size_t engine_lease_lost(sfn_engine *e)
     if (sfn_store_check_leases(e->o.store, ids, n, on_lost, &l, &err) !=
         SFN_OK)
         fprintf(stderr, "stepd: cannot check leases: %s\n", err.cause);
-    size_t dropped = 0;
-    for (size_t i = e->n_live; i-- > 0;) {
-        sfn_execution *x = e->live[i];
-        /* a start of this round may clash with a row another node wrote
-         * meanwhile: its caller is told to retry */
-        if (x->store_id && !is_lost(&l, x->store_id))
-            continue;
-        engine_calls_fail_exec(e, x->store_id, x->arn);
-        engine_live_drop(e, i);
-        dropped++;
-    }
+    qsort(l.ids, l.n, sizeof *l.ids, cmp_id);
+    size_t dropped = drop_if(e, is_lost, &l);
     free(ids);
     free(l.ids);
     return dropped;
 }
 
+/* Created in this round under a name another node wrote meanwhile. */
+static bool name_taken(sfn_engine *e, const sfn_execution *x, void *ud)
+{
+    (void)ud;
+    sfn_exec_rec r = {0};
+    sfn_error err;
+    if (x->store_id ||
+        sfn_store_get_execution(e->o.store, x->arn, &r, &err) != SFN_OK)
+        return false;
+    sfn_exec_rec_free(&r);
+    return true;
+}
+
 void engine_drop_taken_names(sfn_engine *e)
 {
-    for (size_t i = e->n_live; i-- > 0;) {
-        sfn_execution *x = e->live[i];
-        sfn_exec_rec r = {0};
-        sfn_error err;
-        if (x->store_id ||
-            sfn_store_get_execution(e->o.store, x->arn, &r, &err) != SFN_OK)
-            continue;
-        sfn_exec_rec_free(&r);
-        engine_calls_fail_exec(e, 0, x->arn);
-        engine_live_drop(e, i);
-    }
+    drop_if(e, name_taken, NULL);
+}
+
+static bool any(sfn_engine *e, const sfn_execution *x, void *ud)
+{
+    (void)e;
+    (void)x;
+    (void)ud;
+    return true;
 }
 
 void engine_reload(sfn_engine *e)
 {
-    for (size_t i = e->n_live; i-- > 0;) {
-        sfn_execution *x = e->live[i];
-        engine_calls_fail_exec(e, x->store_id, x->arn);
-        engine_live_drop(e, i);
-    }
+    drop_if(e, any, NULL);
     e->n_heap = 0; /* timers come back with their executions */
     e->parked = 0;
     e->reload = true;
