@@ -325,8 +325,13 @@ sfn_rc engine_activity_started(sfn_engine *e, const char *token,
 {
     sfn_token_rec t = {0};
     sfn_error lerr;
-    if (!token_well_formed(token) ||
-        sfn_store_get_token(e->o.store, token, &t, &lerr) != SFN_OK)
+    sfn_rc trc = token_well_formed(token)
+                     ? sfn_store_get_token(e->o.store, token, &t, &lerr)
+                     : SFN_ENOTFOUND;
+    if (trc != SFN_OK && trc != SFN_ENOTFOUND)
+        return sfn_error_set(err, SFN_EIO, "ServiceUnavailable", -1,
+                             "cannot read the task token: %s", lerr.cause);
+    if (trc != SFN_OK)
         return sfn_error_set(err, SFN_ENOTFOUND, "TaskDoesNotExist", -1,
                              "Task Does Not Exist: no task has this token");
     int status = t.status;
@@ -363,7 +368,11 @@ sfn_rc engine_token_call(sfn_engine *e, const char *token, int verb,
                              token ? token : "");
     sfn_token_rec t = {0};
     sfn_error lerr;
-    if (sfn_store_get_token(e->o.store, token, &t, &lerr) != SFN_OK)
+    sfn_rc trc = sfn_store_get_token(e->o.store, token, &t, &lerr);
+    if (trc != SFN_OK && trc != SFN_ENOTFOUND) /* the store, not the token */
+        return sfn_error_set(err, SFN_EIO, "ServiceUnavailable", -1,
+                             "cannot read the task token: %s", lerr.cause);
+    if (trc != SFN_OK)
         return sfn_error_set(err, SFN_ENOTFOUND, "TaskDoesNotExist", -1,
                              "Task Does Not Exist: no task has this token");
     int status = t.status;
